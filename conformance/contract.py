@@ -1,0 +1,175 @@
+"""Load the OpenAPI fragment: the one description of shapes for generation, checks and the emulator."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from functools import cached_property, lru_cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+from jsonschema import Draft202012Validator
+from jsonschema.exceptions import ValidationError
+from referencing import Registry, Resource
+from referencing.jsonschema import DRAFT202012
+
+FRAGMENT_NAME = "widgets.yaml"
+# The URI the fragment is registered under, so `$ref`s like "#/components/schemas/Widget" resolve.
+FRAGMENT_URI = "urn:cekura:openapi:widgets"
+
+JSON = Any
+
+
+def fragment_path() -> Path:
+    """The fragment's path: shipped inside the wheel, else the checkout's ``openapi/`` folder."""
+    packaged = Path(__file__).parent / "_data" / FRAGMENT_NAME
+    if packaged.is_file():
+        return packaged
+    return Path(__file__).resolve().parent.parent / "openapi" / FRAGMENT_NAME
+
+
+@dataclass(frozen=True)
+class Operation:
+    """One operation of the fragment."""
+
+    operation_id: str
+    method: str
+    path: str
+    spec: Mapping[str, JSON]
+
+    @property
+    def supporting(self) -> bool:
+        return bool(self.spec.get("x-cekura-supporting"))
+
+    def response_statuses(self) -> list[str]:
+        return list(self.spec.get("responses", {}))
+
+
+@dataclass(frozen=True, eq=False)
+class Contract:
+    """The parsed fragment with its digest and a JSON Schema registry over it."""
+
+    document: Mapping[str, JSON]
+    raw: bytes = field(repr=False)
+    _validators: dict[str, Draft202012Validator] = field(default_factory=dict, repr=False)
+
+    @property
+    def version(self) -> str:
+        return str(self.document["info"]["version"])
+
+    @cached_property
+    def sha256(self) -> str:
+        return hashlib.sha256(self.raw).hexdigest()
+
+    @cached_property
+    def registry(self) -> Registry[Any]:
+        resource = Resource.from_contents(self.document, default_specification=DRAFT202012)
+        return Registry().with_resource(FRAGMENT_URI, resource)
+
+    def operations(self) -> Iterator[Operation]:
+        for path, item in self.document["paths"].items():
+            for method, spec in item.items():
+                if method in {"get", "put", "post", "patch", "delete", "options", "head", "trace"}:
+                    yield Operation(spec["operationId"], method.upper(), path, spec)
+
+    def operation(self, operation_id: str) -> Operation:
+        for op in self.operations():
+            if op.operation_id == operation_id:
+                return op
+        raise KeyError(operation_id)
+
+    def allowed_methods(self, path: str) -> list[str]:
+        """Methods the fragment declares on ``path`` (upper case, in declaration order)."""
+        item = self.document["paths"][path]
+        return [m.upper() for m in item if m in {"get", "put", "post", "patch", "delete"}]
+
+    def schema(self, name: str) -> Mapping[str, JSON]:
+        return self.document["components"]["schemas"][name]  # type: ignore[no-any-return]
+
+    def resolve(self, pointer: str) -> JSON:
+        """Resolve a local JSON pointer like ``#/components/schemas/Widget``."""
+        return self.registry.resolver(FRAGMENT_URI).lookup(pointer).contents
+
+    def validator(self, schema: Mapping[str, JSON]) -> Draft202012Validator:
+        """A validator for a schema fragment whose ``$ref``s point into the contract."""
+        key = json.dumps(schema, sort_keys=True)
+        found = self._validators.get(key)
+        if found is None:
+            # Local refs ("#/...") inside ad-hoc schemas mean the contract, not the ad-hoc document.
+            rewritten = _rewrite_refs({"$id": "urn:cekura:adhoc", **schema})
+            found = self._validators[key] = Draft202012Validator(rewritten, registry=self.registry)
+        return found
+
+    def ref_validator(self, pointer: str) -> Draft202012Validator:
+        return self.validator({"$ref": pointer})
+
+    def errors(self, schema: Mapping[str, JSON], instance: JSON) -> list[ValidationError]:
+        return sorted(self.validator(schema).iter_errors(instance), key=lambda e: list(e.path))
+
+    def read_only(self, schema_name: str = "Widget") -> list[str]:
+        props = self.schema(schema_name)["properties"]
+        return [name for name, sub in props.items() if sub.get("readOnly")]
+
+    def writable(self, schema_name: str = "Widget") -> list[str]:
+        props = self.schema(schema_name)["properties"]
+        return [name for name, sub in props.items() if not sub.get("readOnly")]
+
+    def property_schema(self, schema_name: str, prop: str) -> Mapping[str, JSON]:
+        return self.schema(schema_name)["properties"][prop]  # type: ignore[no-any-return]
+
+    def enum_members(self, schema_name: str, prop: str) -> list[JSON]:
+        """Every enum member a property accepts, blanks and null included (follows oneOf/$ref)."""
+        return _enum_members(self, self.property_schema(schema_name, prop))
+
+    def later_values(self, schema_name: str, prop: str) -> list[JSON]:
+        """Members the live API added after the seed era (``x-cekura-later-values``)."""
+        found: list[JSON] = []
+        for sub in _walk_refs(self, self.property_schema(schema_name, prop)):
+            found.extend(sub.get("x-cekura-later-values", []))
+        return found
+
+
+def _walk_refs(contract: Contract, schema: Mapping[str, JSON]) -> Iterator[Mapping[str, JSON]]:
+    yield schema
+    if "$ref" in schema:
+        yield from _walk_refs(contract, contract.resolve(schema["$ref"]))
+    for key in ("oneOf", "anyOf", "allOf"):
+        for sub in schema.get(key, []):
+            yield from _walk_refs(contract, sub)
+
+
+def _enum_members(contract: Contract, schema: Mapping[str, JSON]) -> list[JSON]:
+    members: list[JSON] = []
+    for sub in _walk_refs(contract, schema):
+        members.extend(sub.get("enum", []))
+    return members
+
+
+def _rewrite_ref(key: str, value: JSON) -> JSON:
+    if key == "$ref" and isinstance(value, str) and value.startswith("#"):
+        return FRAGMENT_URI + value
+    return _rewrite_refs(value)
+
+
+def _rewrite_refs(node: JSON) -> JSON:
+    if isinstance(node, dict):
+        return {k: _rewrite_ref(k, v) for k, v in node.items()}
+    if isinstance(node, list):
+        return [_rewrite_refs(v) for v in node]
+    return node
+
+
+def load(path: Path | None = None) -> Contract:
+    """Load the fragment (the packaged or checkout copy unless ``path`` is given)."""
+    source = path or fragment_path()
+    raw = source.read_bytes()
+    return Contract(document=yaml.safe_load(raw), raw=raw)
+
+
+@lru_cache(maxsize=1)
+def default() -> Contract:
+    """The fragment this suite version ships, loaded once."""
+    return load()
