@@ -1,0 +1,47 @@
+"""The ``cekura-conformance`` command line: parses arguments and delegates; no behaviour lives here."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from conformance import __version__
+
+
+def _add_emulator(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser("emulator", help="serve the reference emulator over HTTP (loopback by default)")
+    p.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
+    p.add_argument("--port", type=int, default=8000, help="port to bind (default 8000)")
+    p.add_argument("--db", type=Path, default=None, help="SQLite file that survives restarts (default: in memory)")
+    p.add_argument("--seed-file", type=Path, default=None, help="YAML or JSON seed that replaces the default seed")
+    p.set_defaults(handler=_run_emulator)
+
+
+def _run_emulator(args: argparse.Namespace) -> int:
+    from conformance.emulator.serve import serve
+
+    serve(host=args.host, port=args.port, db=args.db, seed_file=args.seed_file)
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="cekura-conformance",
+        description="Conformance suite for Cekura's PATCH /dashboards/widgets/{id}/.",
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True)
+    _add_emulator(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    return int(args.handler(args))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
