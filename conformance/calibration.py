@@ -1,0 +1,116 @@
+"""What Django REST Framework does to input that the fragment's JSON Schema cannot express.
+
+Two directions, one module:
+
+* positive generation: a schema-valid body can still be one DRF rightly rejects (a random foreign-key id
+  that names no object, a NUL character in a CharField). ``fix_positive_body`` turns such a body into one a
+  correct DRF implementation accepts, so "valid input was rejected" is never a false failure.
+* negative generation: a schema-invalid body can still be one DRF rightly accepts ("5" or 5.0 for an
+  integer pk, a number for a CharField, unknown keys). ``drf_would_accept`` says so, so "invalid input was
+  accepted" is never a false failure.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from conformance.contract import Contract
+
+JSON = Any
+
+#: Writable properties that are primary keys of other objects (DRF PrimaryKeyRelatedField).
+FOREIGN_KEYS = ("dashboard", "metric")
+#: Writable properties that are DRF CharFields (trim whitespace, refuse NUL, accept numbers).
+CHAR_FIELDS = ("name", "field")
+
+
+def _pick(choices: Sequence[int | None], seed_value: JSON) -> int | None:
+    # Deterministic in the generated value, so Hypothesis replays and shrinks stay stable.
+    return choices[abs(hash(repr(seed_value))) % len(choices)]
+
+
+def strip_nul(value: JSON) -> JSON:
+    """Remove NUL characters from every string in ``value`` (DRF CharFields refuse them)."""
+    if isinstance(value, str):
+        return value.replace("\x00", "")
+    if isinstance(value, list):
+        return [strip_nul(v) for v in value]
+    if isinstance(value, dict):
+        return {strip_nul(k): strip_nul(v) for k, v in value.items()}
+    return value
+
+
+def fix_positive_body(
+    body: JSON,
+    *,
+    dashboards: Sequence[int | None],
+    metrics: Sequence[int | None],
+) -> JSON:
+    """Make a schema-valid widget body one a correct DRF implementation accepts.
+
+    Foreign keys are replaced by ids that exist for the caller (or null); CharFields lose NUL characters.
+    """
+    if not isinstance(body, dict):
+        return body
+    fixed = dict(body)
+    for name, choices in (("dashboard", dashboards), ("metric", metrics)):
+        if name in fixed and fixed[name] is not None and choices:
+            fixed[name] = _pick(choices, fixed[name])
+    for name in CHAR_FIELDS:
+        if isinstance(fixed.get(name), str):
+            fixed[name] = strip_nul(fixed[name])
+    return fixed
+
+
+def drf_char_value(value: JSON) -> JSON:
+    """The value a DRF CharField stores for ``value`` (whitespace trimmed, numbers as strings)."""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int | float):
+        return str(value)
+    if isinstance(value, str):
+        return value.strip()
+    return value
+
+
+def _coercible_integer(value: JSON, *, pk: bool) -> bool:
+    if isinstance(value, bool):
+        return False
+    if isinstance(value, int):
+        return True
+    if isinstance(value, float):
+        # DRF's IntegerField takes 5.0; a pk lookup goes through Django, whose int() truncates 5.5.
+        return math.isfinite(value) and (pk or value.is_integer())
+    if isinstance(value, str):
+        text = value.strip()
+        try:
+            number = float(text) if pk else int(text)
+        except ValueError:
+            return False
+        return math.isfinite(number) if isinstance(number, float) else True
+    return False
+
+
+def _coerced(contract: Contract, schema_name: str, prop: str, value: JSON) -> JSON:
+    """``value`` as DRF would coerce it before validation, or ``value`` itself."""
+    if prop in FOREIGN_KEYS and value is not None and _coercible_integer(value, pk=True):
+        return 1  # any existing-looking pk: whether it exists is judged elsewhere
+    if prop in CHAR_FIELDS and isinstance(value, int | float) and not isinstance(value, bool):
+        return str(value)
+    return value
+
+
+def drf_would_accept(contract: Contract, schema_name: str, body: JSON) -> bool:
+    """Whether DRF's default coercions turn ``body`` into one valid against ``schema_name``.
+
+    Read-only and unknown keys are dropped (DRF ignores both), integer-like values of pk fields become
+    integers and numbers in CharFields become strings; the rest must then validate as it is.
+    """
+    if not isinstance(body, Mapping):
+        return False
+    props = contract.schema(schema_name).get("properties", {})
+    writable = {k for k, v in props.items() if not v.get("readOnly")}
+    cleaned = {k: _coerced(contract, schema_name, k, v) for k, v in body.items() if k in writable}
+    return not contract.errors({"$ref": f"#/components/schemas/{schema_name}"}, cleaned)
