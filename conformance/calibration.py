@@ -110,7 +110,6 @@ def drf_would_accept(contract: Contract, schema_name: str, body: JSON) -> bool:
     """
     if not isinstance(body, Mapping):
         return False
-    props = contract.schema(schema_name).get("properties", {})
-    writable = {k for k, v in props.items() if not v.get("readOnly")}
+    writable = set(contract.writable(schema_name))
     cleaned = {k: _coerced(contract, schema_name, k, v) for k, v in body.items() if k in writable}
     return not contract.errors({"$ref": f"#/components/schemas/{schema_name}"}, cleaned)

@@ -14,8 +14,8 @@ def _add_emulator(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     p = sub.add_parser("emulator", help="serve the reference emulator over HTTP (loopback by default)")
     p.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
     p.add_argument("--port", type=int, default=8000, help="port to bind (default 8000)")
-    p.add_argument("--db", type=Path, default=None, help="SQLite file that survives restarts (default: in memory)")
-    p.add_argument("--seed-file", type=Path, default=None, help="YAML or JSON seed that replaces the default seed")
+    p.add_argument("--db", type=Path, default=None, help="SQLite file that survives restarts (default: memory)")
+    p.add_argument("--seed-file", type=Path, default=None, help="YAML or JSON seed replacing the default")
     p.set_defaults(handler=_run_emulator)
 
 

@@ -109,16 +109,24 @@ class Contract:
     def errors(self, schema: Mapping[str, JSON], instance: JSON) -> list[ValidationError]:
         return sorted(self.validator(schema).iter_errors(instance), key=lambda e: list(e.path))
 
+    def properties(self, schema_name: str) -> dict[str, Mapping[str, JSON]]:
+        """A schema's properties with a top-level ``$ref`` of each followed."""
+        props = self.schema(schema_name).get("properties", {})
+        return {name: self._deref(sub) for name, sub in props.items()}
+
+    def _deref(self, schema: Mapping[str, JSON]) -> Mapping[str, JSON]:
+        while "$ref" in schema and len(schema) == 1:
+            schema = self.resolve(schema["$ref"])
+        return schema
+
     def read_only(self, schema_name: str = "Widget") -> list[str]:
-        props = self.schema(schema_name)["properties"]
-        return [name for name, sub in props.items() if sub.get("readOnly")]
+        return [name for name, sub in self.properties(schema_name).items() if sub.get("readOnly")]
 
     def writable(self, schema_name: str = "Widget") -> list[str]:
-        props = self.schema(schema_name)["properties"]
-        return [name for name, sub in props.items() if not sub.get("readOnly")]
+        return [name for name, sub in self.properties(schema_name).items() if not sub.get("readOnly")]
 
     def property_schema(self, schema_name: str, prop: str) -> Mapping[str, JSON]:
-        return self.schema(schema_name)["properties"][prop]  # type: ignore[no-any-return]
+        return self.properties(schema_name)[prop]
 
     def enum_members(self, schema_name: str, prop: str) -> list[JSON]:
         """Every enum member a property accepts, blanks and null included (follows oneOf/$ref)."""
