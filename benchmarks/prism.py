@@ -118,7 +118,5 @@ def run_prism(
     """``prism mock -h HOST -p PORT SPEC`` for the duration of the block; yields once it answers HTTP."""
     exe = ensure_prism()
     cmd = [str(exe), "mock", "-h", host, "-p", str(port), *extra_args, str(spec)]
-    with run_server(
-        "prism", cmd, f"http://{host}:{port}", start_timeout=start_timeout, log_path=log_path
-    ) as server:
+    with run_server("prism", cmd, f"http://{host}:{port}", start_timeout=start_timeout, log_path=log_path) as server:
         yield server
