@@ -335,6 +335,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if unknown:
         log(f"unknown targets: {sorted(unknown)}")
         return EXIT_SERVER_FAILED
+    # SIGINT too: a shell starting us in the background may have set it to "ignore".
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     for sig in (signal.SIGTERM, signal.SIGHUP):
         signal.signal(sig, _raise_interrupt)
 

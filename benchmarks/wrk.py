@@ -153,7 +153,7 @@ def run_wrk(
                 str(script),
                 base,
             ]
-            done = subprocess.run(cmd, capture_output=True, text=True, check=False)
+            done = subprocess.run(cmd, capture_output=True, text=True, check=False, start_new_session=True)
             # wrk exits 0 even when the Lua script fails to load, and then sends plain GETs.
             if done.returncode != 0 or str(script) in done.stderr:
                 raise RuntimeError(f"wrk failed ({done.returncode}): {done.stderr[-2000:]}")
