@@ -1,0 +1,85 @@
+"""Run the catalogue's hand-written cases: fixtures, steps, expectations, cleanup."""
+
+from __future__ import annotations
+
+import traceback
+from typing import Any
+
+from conformance.engine import expectations
+from conformance.engine.catalogue import Requirement
+from conformance.engine.context import RunContext
+from conformance.engine.errors import ConformanceFailure, PreconditionMissing, SuiteError, TargetUnavailable
+from conformance.engine.fixtures import FixtureError
+from conformance.engine.outcomes import CaseResult, Status
+from conformance.engine.template import TemplateError, render
+
+
+def _send(ctx: RunContext, request: dict[str, Any], variables: dict[str, Any]) -> Any:
+    spec = render(request, variables)
+    operation = ctx.contract.operation(spec["operation"])
+    path = operation.path
+    for name, value in (spec.get("path") or {}).items():
+        path = path.replace("{" + name + "}", str(value))
+    content: bytes | None = None
+    if "raw" in spec:
+        content = spec["raw"].encode()
+    elif "raw_hex" in spec:
+        content = bytes.fromhex(spec["raw_hex"])
+    return ctx.target.request(
+        spec.get("method", operation.method),
+        path,
+        auth=spec.get("auth", "primary"),
+        json=spec.get("json"),
+        content=content,
+        content_type=spec.get("content_type") or ("application/json" if content is not None else None),
+    )
+
+
+def _run_steps(ctx: RunContext, case: dict[str, Any]) -> None:
+    variables = ctx.variables()
+    saved: dict[str, Any] = {}
+    for label, fixture in (case.get("given") or {}).items():
+        kind = "dashboard" if "dashboard" in fixture else "widget"
+        body = render(fixture[kind], {**variables, **saved})
+        saved[label] = ctx.fixtures.create(kind, body, auth=fixture.get("as", "primary"), label=label)
+    for number, step in enumerate(case["steps"], start=1):
+        response = _send(ctx, step["request"], {**variables, **saved})
+        try:
+            expectations.check(
+                step.get("expect", {}), response, contract=ctx.contract, variables={**variables, **saved}, saved=saved
+            )
+        except ConformanceFailure as failure:
+            path = response.request.url.path
+            raise ConformanceFailure(f"step {number} ({response.request.method} {path}): {failure}") from None
+        if "save" in step:
+            body = expectations.body_of(response)
+            saved[step["save"]] = body if isinstance(body, dict) else {}
+
+
+def run_case(ctx: RunContext, requirement: Requirement, case: dict[str, Any]) -> CaseResult:
+    """One case's outcome; never raises but TargetUnavailable (the run cannot go on) and KeyboardInterrupt."""
+    result = CaseResult(requirement.id, case["name"], Status.PASSED, seed=ctx.seed)
+    reason = ctx.missing(tuple(requirement.requires) + tuple(case.get("requires", ())))
+    if reason:
+        result.status, result.message = Status.SKIPPED, reason
+        return result
+    with ctx.fixtures.scope(), ctx.target.recording() as recorder:
+        try:
+            _run_steps(ctx, case)
+        except ConformanceFailure as failure:
+            result.status, result.message = Status.FAILED, str(failure)
+        except PreconditionMissing as missing:
+            result.status, result.message = Status.SKIPPED, str(missing)
+        except TargetUnavailable:
+            raise
+        except (FixtureError, SuiteError, TemplateError) as exc:
+            result.status, result.message = Status.ERRORED, f"{type(exc).__name__}: {exc}"
+        except Exception as exc:  # a suite bug: report it as errored, never as the target's failure
+            result.status = Status.ERRORED
+            result.message = f"suite error {type(exc).__name__}: {exc}\n{traceback.format_exc(limit=6)}"
+        finally:
+            result.exchanges = list(recorder.exchanges)
+    if result.exchanges and result.status is not Status.PASSED:
+        result.curl = result.exchanges[-1].curl
+    result.message = ctx.target.scrub(result.message)
+    return result

@@ -1,0 +1,219 @@
+"""The one HTTP seam: an httpx client for the target, with timeouts, bounded retries and a recorder."""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlsplit
+
+import httpx
+
+from conformance.engine import redact
+from conformance.engine.errors import ConfigurationError, TargetUnavailable
+from conformance.engine.outcomes import Exchange
+
+API_KEY_HEADER = "X-CEKURA-API-KEY"
+PRODUCTION_HOSTS = frozenset({"api.cekura.ai"})
+EMBEDDED = "embedded"
+# A key no tenant has: the "wrong key" probes send it.
+INVALID_KEY = "cwc-invalid-key-0000"
+_BODY_LIMIT = 64 * 1024  # keep report attachments readable
+
+
+@dataclass(frozen=True)
+class TargetConfig:
+    """Where the suite sends requests and as whom."""
+
+    base_url: str | None = None  # None: the embedded emulator, in-process
+    api_key: str | None = None
+    other_api_key: str | None = None
+    metric_id: int | None = None
+    timeout: float = 10.0
+    connect_timeout: float = 4.0
+    retries: int = 2
+    max_retry_after: float = 5.0
+    allow_production: bool = False
+    # The embedded target's ASGI app factory (a faulty variant in selftest); None means the emulator.
+    app_factory: Callable[[], Any] | None = field(default=None, compare=False)
+
+    @property
+    def label(self) -> str:
+        return self.base_url or EMBEDDED
+
+    def check(self) -> None:
+        """Refuse configurations that must never run (exit 2)."""
+        if self.base_url is None:
+            return
+        parts = urlsplit(self.base_url)
+        if parts.scheme not in {"http", "https"} or not parts.hostname:
+            raise ConfigurationError(f"--base-url must be an http(s) URL, got {self.base_url!r}")
+        if parts.hostname in PRODUCTION_HOSTS and not self.allow_production:
+            raise ConfigurationError(
+                f"refusing the production host {parts.hostname}: the suite creates and deletes objects; "
+                "pass --allow-production if you really mean it"
+            )
+        if not self.api_key:
+            raise ConfigurationError("an API key is needed: --api-key or CEKURA_API_KEY")
+
+
+class Recorder:
+    """Collects the exchanges of the current case, for reports and curl reproducers."""
+
+    def __init__(self) -> None:
+        self.exchanges: list[Exchange] = []
+
+    def add(self, exchange: Exchange) -> None:
+        self.exchanges.append(exchange)
+
+
+class Target:
+    """Sends requests to the target through one httpx client.
+
+    Retries only connection errors and 429 (honouring Retry-After), a bounded number of times;
+    anything else is the target's answer and is returned as is.
+    """
+
+    def __init__(self, config: TargetConfig, scrub: redact.Scrubber | None = None) -> None:
+        config.check()
+        self.config = config
+        self.scrub = scrub or redact.Scrubber([config.api_key, config.other_api_key])
+        self._recorders: list[Recorder] = []
+        self.requests_sent = 0
+        self._stack = contextlib.ExitStack()
+        self.client = self._stack.enter_context(self._build_client())
+        self.base_url = str(self.client.base_url).rstrip("/")
+
+    def _build_client(self) -> httpx.Client:
+        timeout = httpx.Timeout(self.config.timeout, connect=self.config.connect_timeout)
+        if self.config.base_url is not None:
+            return httpx.Client(base_url=self.config.base_url, timeout=timeout, follow_redirects=False)
+        from starlette.testclient import TestClient
+
+        from conformance.emulator import create_app
+
+        app = self.config.app_factory() if self.config.app_factory else create_app()
+        # Starlette's TestClient is an httpx.Client whose transport calls the app in-process: no sockets.
+        return TestClient(app, base_url="http://embedded", raise_server_exceptions=False, follow_redirects=False)
+
+    def close(self) -> None:
+        self._stack.close()
+
+    def __enter__(self) -> Target:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def key_for(self, auth: str) -> str | None:
+        if auth == "primary":
+            return self.config.api_key
+        if auth == "other":
+            return self.config.other_api_key
+        if auth == "invalid":
+            return INVALID_KEY
+        return None
+
+    @contextlib.contextmanager
+    def recording(self) -> Iterator[Recorder]:
+        recorder = Recorder()
+        self._recorders.append(recorder)
+        try:
+            yield recorder
+        finally:
+            self._recorders.remove(recorder)
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        auth: str = "primary",
+        json: Any = None,
+        content: bytes | None = None,
+        content_type: str | None = None,
+        headers: Mapping[str, str] | None = None,
+        params: Mapping[str, Any] | None = None,
+    ) -> httpx.Response:
+        all_headers: dict[str, str] = {"Accept": "application/json"}
+        key = self.key_for(auth)
+        if key is not None:
+            all_headers[API_KEY_HEADER] = key
+        if headers:
+            all_headers.update(headers)
+        if json is not None and content is None:
+            import json as _json
+
+            content = _json.dumps(json).encode()
+            content_type = content_type or "application/json"
+        if content_type:
+            all_headers["Content-Type"] = content_type
+        url = path if path.startswith("http") else f"{self.base_url}{path}"
+        return self.send(method, url, headers=all_headers, content=content, params=params)
+
+    def send(
+        self,
+        method: str,
+        url: str,
+        *,
+        headers: Mapping[str, str],
+        content: bytes | None = None,
+        params: Mapping[str, Any] | None = None,
+    ) -> httpx.Response:
+        """Send one request with the retry policy and record it; raise TargetUnavailable if it never answers."""
+        attempt = 0
+        while True:
+            started = time.perf_counter()
+            self.requests_sent += 1
+            try:
+                response = self.client.request(method, url, headers=dict(headers), content=content, params=params)
+            except httpx.TransportError as exc:
+                if attempt >= self.config.retries:
+                    raise TargetUnavailable(
+                        f"{self.config.label} did not answer {method} {urlsplit(url).path}: {type(exc).__name__}"
+                        f"{': ' + str(exc) if str(exc) else ''}"
+                    ) from exc
+                attempt += 1
+                time.sleep(0.25 * attempt)
+                continue
+            if response.status_code == 429 and attempt < self.config.retries:
+                attempt += 1
+                time.sleep(self._retry_after(response))
+                continue
+            self._record(method, response, content, (time.perf_counter() - started) * 1000)
+            return response
+
+    def _retry_after(self, response: httpx.Response) -> float:
+        value = response.headers.get("Retry-After", "1")
+        try:
+            return min(max(float(value), 0.0), self.config.max_retry_after)
+        except ValueError:
+            return 1.0
+
+    def _record(self, method: str, response: httpx.Response, content: bytes | None, elapsed: float) -> None:
+        if not self._recorders:
+            return
+        request = response.request
+        exchange = Exchange(
+            method=method.upper(),
+            url=str(request.url),
+            request_headers=redact.headers(request.headers.items()),
+            request_body=self._text(content),
+            status=response.status_code,
+            response_headers=redact.headers(response.headers.items()),
+            response_body=self._text(response.content),
+            elapsed_ms=round(elapsed, 2),
+            curl=self.scrub(redact.curl(method, str(request.url), dict(request.headers.items()), content)),
+        )
+        for recorder in self._recorders:
+            recorder.add(exchange)
+
+    def _text(self, data: bytes | None) -> str | None:
+        if not data:
+            return None
+        text = data[:_BODY_LIMIT].decode("utf-8", "backslashreplace")
+        if len(data) > _BODY_LIMIT:
+            text += f"... [{len(data) - _BODY_LIMIT} more bytes]"
+        return self.scrub(text)
