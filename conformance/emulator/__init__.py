@@ -1,0 +1,19 @@
+"""The reference emulator: a Starlette app behaving as the real (DRF) Cekura dashboards API would."""
+
+from __future__ import annotations
+
+from conformance.emulator.app import create_app
+from conformance.emulator.behaviour import Behaviour, Reply
+from conformance.emulator.seed import DEFAULT_KEYS, Seed, TenantSeed, default_seed, load_seed, seed_from_mapping
+
+__all__ = [
+    "DEFAULT_KEYS",
+    "Behaviour",
+    "Reply",
+    "Seed",
+    "TenantSeed",
+    "create_app",
+    "default_seed",
+    "load_seed",
+    "seed_from_mapping",
+]

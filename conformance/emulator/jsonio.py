@@ -1,0 +1,39 @@
+"""Strict JSON in (DRF's JSONParser rules) and JSON out (UTF-8, escaped when a string cannot be encoded)."""
+
+from __future__ import annotations
+
+import json
+import math
+from typing import Any
+
+JSON = Any
+_NOT_COMPLIANT = "Out of range float values are not JSON compliant"
+
+
+def _refuse_constant(name: str) -> JSON:
+    # DRF parses with strict constants: NaN, Infinity and -Infinity are not JSON.
+    raise ValueError(f"{_NOT_COMPLIANT}: {name!r}")
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):  # 1e999 overflows to inf, which no JSON text can carry back out
+        raise ValueError(f"{_NOT_COMPLIANT}: {text[:40]!r}")
+    return value
+
+
+def loads_strict(raw: bytes) -> JSON:
+    """Parse UTF-8 JSON; any problem (bad UTF-8, syntax, NaN, overflow, nesting) is a ``ValueError``."""
+    try:
+        return json.loads(raw.decode("utf-8"), parse_constant=_refuse_constant, parse_float=_finite_float)
+    except RecursionError as error:
+        raise ValueError(str(error)) from None
+
+
+def dumps(body: JSON) -> bytes:
+    """Compact UTF-8 JSON; lone surrogates echoed from the input are written as ``\\uXXXX`` escapes."""
+    text = json.dumps(body, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+    try:
+        return text.encode("utf-8")
+    except UnicodeEncodeError:
+        return json.dumps(body, ensure_ascii=True, allow_nan=False, separators=(",", ":")).encode("ascii")

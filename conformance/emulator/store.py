@@ -1,0 +1,276 @@
+"""SQLite state: one connection behind a lock; a PATCH updates only the columns it sends."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+JSON = Any
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS tenants (
+    id INTEGER PRIMARY KEY AUTOINCREMENT, key TEXT NOT NULL UNIQUE, name TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS metrics (
+    id INTEGER PRIMARY KEY AUTOINCREMENT, tenant INTEGER NOT NULL, name TEXT NOT NULL,
+    type TEXT NOT NULL, eval_type TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS dashboards (
+    id INTEGER PRIMARY KEY AUTOINCREMENT, tenant INTEGER NOT NULL, name TEXT, project TEXT, filters TEXT,
+    created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS widgets (
+    id INTEGER PRIMARY KEY AUTOINCREMENT, tenant INTEGER NOT NULL, dashboard INTEGER, name TEXT,
+    filters TEXT, chart_type TEXT NOT NULL, data_type TEXT, field TEXT NOT NULL DEFAULT '', metric INTEGER,
+    time_period TEXT, aggregation_function TEXT, metadata TEXT,
+    created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL);
+CREATE INDEX IF NOT EXISTS widgets_by_dashboard ON widgets (dashboard);
+"""
+
+# Columns a write may set (SQL is only ever built from these names).
+WIDGET_COLUMNS = (
+    "dashboard", "name", "filters", "chart_type", "data_type", "field", "metric",
+    "time_period", "aggregation_function", "metadata", "created_at",
+)  # fmt: skip
+DASHBOARD_COLUMNS = ("name", "project", "filters", "created_at")
+# Columns holding JSON text; `project` holds an integer as text, so any JSON integer fits.
+_JSON_COLUMNS = frozenset({"filters", "metadata"})
+_TEXT_INTEGER_COLUMNS = frozenset({"project"})
+_INT64 = range(-(2**63), 2**63)
+
+_WIDGET_SELECT = """
+SELECT w.id, w.tenant, w.dashboard, w.name, w.filters, w.chart_type, w.data_type, w.field, w.metric,
+       w.time_period, w.aggregation_function, w.metadata, w.created_at, w.updated_at, d.filters, m.name
+FROM widgets AS w
+LEFT JOIN dashboards AS d ON d.id = w.dashboard
+LEFT JOIN metrics AS m ON m.id = w.metric
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class Tenant:
+    id: int
+    key: str
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class MetricRow:
+    id: int
+    tenant: int
+    name: str
+    type: str
+    eval_type: str
+
+
+@dataclass(frozen=True, slots=True)
+class DashboardRow:
+    id: int
+    tenant: int
+    name: str | None
+    project: int | None
+    filters: JSON
+    created_at: int
+    updated_at: int
+
+
+@dataclass(frozen=True, slots=True)
+class WidgetRow:
+    id: int
+    tenant: int
+    dashboard: int | None
+    name: str | None
+    filters: JSON
+    chart_type: str
+    data_type: str | None
+    field: str
+    metric: int | None
+    time_period: str | None
+    aggregation_function: str | None
+    metadata: JSON
+    created_at: int
+    updated_at: int
+    dashboard_filters: JSON  # joined: the filters of the dashboard the widget is on now
+    metric_name: str | None  # joined: the name of the metric the widget plots now
+
+
+def _loads(text: str | None) -> JSON:
+    return None if text is None else json.loads(text)
+
+
+def _encode(column: str, value: JSON) -> JSON:
+    if value is None:
+        return None
+    if column in _JSON_COLUMNS:
+        return json.dumps(value, separators=(",", ":"))
+    if column in _TEXT_INTEGER_COLUMNS:
+        return str(value)
+    return value
+
+
+def _widget(row: tuple[Any, ...]) -> WidgetRow:
+    (wid, tenant, dashboard, name, filters, chart, data_type, field, metric, period, agg, meta, ca, ua) = row[:14]
+    return WidgetRow(
+        wid, tenant, dashboard, name, _loads(filters), chart, data_type, field, metric, period, agg,
+        _loads(meta), ca, ua, _loads(row[14]), row[15],
+    )  # fmt: skip
+
+
+def _dashboard(row: tuple[Any, ...]) -> DashboardRow:
+    wid, tenant, name, project, filters, ca, ua = row
+    return DashboardRow(wid, tenant, name, None if project is None else int(project), _loads(filters), ca, ua)
+
+
+class Store:
+    """All state of the emulator; every method is atomic under one lock."""
+
+    def __init__(self, db: str | Path | None = None) -> None:
+        self._lock = threading.RLock()
+        self._conn = sqlite3.connect(
+            ":memory:" if db is None else str(db),
+            check_same_thread=False,
+            isolation_level=None,  # autocommit; multi-statement writes open their own transaction
+            cached_statements=512,
+        )
+        if db is not None:
+            self._conn.execute("PRAGMA journal_mode=WAL")
+            self._conn.execute("PRAGMA synchronous=NORMAL")
+        self._conn.executescript(_SCHEMA)
+        self._keys: dict[str, Tenant] = {}
+        self._load_keys()
+
+    def close(self) -> None:
+        with self._lock:
+            self._conn.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        with self._lock:
+            self._conn.execute("BEGIN")
+            try:
+                yield self._conn
+            except BaseException:
+                self._conn.execute("ROLLBACK")
+                raise
+            self._conn.execute("COMMIT")
+
+    def _load_keys(self) -> None:
+        rows = self._conn.execute("SELECT id, key, name FROM tenants").fetchall()
+        self._keys = {key: Tenant(tid, key, name) for tid, key, name in rows}
+
+    # Tenants and metrics ------------------------------------------------------------------------------
+
+    def is_empty(self) -> bool:
+        with self._lock:
+            return self._conn.execute("SELECT 1 FROM tenants LIMIT 1").fetchone() is None
+
+    def tenant_by_key(self, key: str) -> Tenant | None:
+        return self._keys.get(key)
+
+    def add_tenant(self, key: str, name: str) -> Tenant:
+        with self._lock:
+            cursor = self._conn.execute("INSERT INTO tenants (key, name) VALUES (?, ?)", (key, name))
+            self._load_keys()
+            return Tenant(int(cursor.lastrowid or 0), key, name)
+
+    def add_metric(self, tenant: int, name: str, type_: str, eval_type: str, id_: int | None = None) -> int:
+        with self._lock:
+            cursor = self._conn.execute(
+                "INSERT INTO metrics (id, tenant, name, type, eval_type) VALUES (?, ?, ?, ?, ?)",
+                (id_, tenant, name, type_, eval_type),
+            )
+            return int(cursor.lastrowid or 0)
+
+    def metric(self, id_: int) -> MetricRow | None:
+        if id_ not in _INT64:
+            return None
+        with self._lock:
+            row = self._conn.execute(
+                "SELECT id, tenant, name, type, eval_type FROM metrics WHERE id = ?", (id_,)
+            ).fetchone()
+        return None if row is None else MetricRow(*row)
+
+    def metrics(self, tenant: int) -> list[MetricRow]:
+        with self._lock:
+            rows = self._conn.execute(
+                "SELECT id, tenant, name, type, eval_type FROM metrics WHERE tenant = ? ORDER BY id", (tenant,)
+            ).fetchall()
+        return [MetricRow(*row) for row in rows]
+
+    # Dashboards ---------------------------------------------------------------------------------------
+
+    def dashboard(self, id_: int) -> DashboardRow | None:
+        if id_ not in _INT64:
+            return None
+        with self._lock:
+            row = self._conn.execute(
+                "SELECT id, tenant, name, project, filters, created_at, updated_at FROM dashboards WHERE id = ?",
+                (id_,),
+            ).fetchone()
+        return None if row is None else _dashboard(row)
+
+    def insert_dashboard(self, tenant: int, values: Mapping[str, JSON], now: int, id_: int | None = None) -> int:
+        return self._insert("dashboards", DASHBOARD_COLUMNS, tenant, values, now, id_)
+
+    def update_dashboard(self, id_: int, values: Mapping[str, JSON], bump: Callable[[int], int]) -> bool:
+        return self._update("dashboards", DASHBOARD_COLUMNS, id_, values, bump)
+
+    def delete_dashboard(self, id_: int) -> None:
+        """Delete a dashboard and, like the documented cascade, every widget on it."""
+        with self.transaction() as conn:
+            conn.execute("DELETE FROM widgets WHERE dashboard = ?", (id_,))
+            conn.execute("DELETE FROM dashboards WHERE id = ?", (id_,))
+
+    # Widgets ------------------------------------------------------------------------------------------
+
+    def widget(self, id_: int) -> WidgetRow | None:
+        if id_ not in _INT64:
+            return None
+        with self._lock:
+            row = self._conn.execute(_WIDGET_SELECT + "WHERE w.id = ?", (id_,)).fetchone()
+        return None if row is None else _widget(row)
+
+    def widgets_on(self, dashboard: int) -> list[WidgetRow]:
+        with self._lock:
+            rows = self._conn.execute(_WIDGET_SELECT + "WHERE w.dashboard = ? ORDER BY w.id", (dashboard,))
+            return [_widget(row) for row in rows.fetchall()]
+
+    def insert_widget(self, tenant: int, values: Mapping[str, JSON], now: int, id_: int | None = None) -> int:
+        return self._insert("widgets", WIDGET_COLUMNS, tenant, values, now, id_)
+
+    def update_widget(self, id_: int, values: Mapping[str, JSON], bump: Callable[[int], int]) -> bool:
+        return self._update("widgets", WIDGET_COLUMNS, id_, values, bump)
+
+    def delete_widget(self, id_: int) -> None:
+        with self._lock:
+            self._conn.execute("DELETE FROM widgets WHERE id = ?", (id_,))
+
+    # Shared writes ------------------------------------------------------------------------------------
+
+    def _insert(
+        self, table: str, allowed: tuple[str, ...], tenant: int, values: Mapping[str, JSON], now: int, id_: int | None
+    ) -> int:
+        columns = [c for c in allowed if c in values and c != "created_at"]
+        names = ", ".join(["id", "tenant", *columns, "created_at", "updated_at"])
+        marks = ", ".join("?" * (len(columns) + 4))
+        params = [id_, tenant, *(_encode(c, values[c]) for c in columns), now, now]
+        with self._lock:
+            cursor = self._conn.execute(f"INSERT INTO {table} ({names}) VALUES ({marks})", params)
+            return int(cursor.lastrowid or 0)
+
+    def _update(
+        self, table: str, allowed: tuple[str, ...], id_: int, values: Mapping[str, JSON], bump: Callable[[int], int]
+    ) -> bool:
+        """Set only the given columns and a bumped ``updated_at``, reading the old stamp under the same lock."""
+        columns = [c for c in allowed if c in values]
+        assignments = "".join(f"{c} = ?, " for c in columns)
+        with self._lock:
+            row = self._conn.execute(f"SELECT updated_at FROM {table} WHERE id = ?", (id_,)).fetchone()
+            if row is None:
+                return False
+            params = [*(_encode(c, values[c]) for c in columns), bump(row[0]), id_]
+            self._conn.execute(f"UPDATE {table} SET {assignments}updated_at = ? WHERE id = ?", params)
+            return True

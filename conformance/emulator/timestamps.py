@@ -1,0 +1,26 @@
+"""Timestamps: integer microseconds inside, DRF's ISO-8601 UTC text outside."""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime, timedelta
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def now_us() -> int:
+    return time.time_ns() // 1000
+
+
+def iso(us: int | None) -> str | None:
+    """``2026-11-26T06:27:23.123456Z``; microseconds always shown so the text sorts like the time."""
+    if us is None:
+        return None
+    return (_EPOCH + timedelta(microseconds=us)).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def advance(previous: int | None, now: int) -> int:
+    """``now``, or one microsecond after ``previous`` when the clock has not moved past it."""
+    if previous is None:
+        return now
+    return max(now, previous + 1)
