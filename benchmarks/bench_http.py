@@ -203,7 +203,13 @@ def start_emulator(args: argparse.Namespace) -> AbstractContextManager[Server]:
 
 
 def start_prism(args: argparse.Namespace) -> AbstractContextManager[Server]:
-    return run_prism(args.spec, free_port(), log_path=args.log_dir / "prism.log", start_timeout=args.start_timeout)
+    return run_prism(
+        args.spec,
+        free_port(),
+        extra_args=args.prism_arg,
+        log_path=args.log_dir / "prism.log",
+        start_timeout=args.start_timeout,
+    )
 
 
 # --- report -----------------------------------------------------------------------------------------------
@@ -305,6 +311,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--key", default=os.environ.get("CEKURA_BENCH_KEY", DEFAULT_KEY), help="X-CEKURA-API-KEY")
     p.add_argument("--widget-id", type=int, default=1, help="widget the key's tenant owns (default 1)")
     p.add_argument("--spec", type=Path, default=DEFAULT_SPEC, help="OpenAPI file Prism mocks")
+    p.add_argument(
+        "--prism-arg",
+        action="append",
+        default=[],
+        metavar="ARG",
+        help="extra argument for prism mock, repeatable (e.g. --prism-arg=-v --prism-arg=warn)",
+    )
     p.add_argument("--wrk-threads", type=int, default=2, help="wrk threads (default 2: the machine's cores)")
     p.add_argument("--shared-client", action="store_true", help="httpx: one pooled client (slower client)")
     p.add_argument("--start-timeout", type=float, default=60.0, help="seconds a server has to answer")
@@ -348,6 +361,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             "generators": generators,
             "httpx_client_mode": "shared" if args.shared_client else "per-connection",
             "wrk_threads": args.wrk_threads,
+            "prism_args": args.prism_arg,
             "widget_id": args.widget_id,
             "bodies": workload_bodies(),
             "cpus": os.cpu_count(),

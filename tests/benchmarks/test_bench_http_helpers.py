@@ -126,7 +126,7 @@ def test_httpx_loadgen_counts_non_2xx(tiny_server: str) -> None:
 
 
 def test_httpx_loadgen_refuses_other_hosts() -> None:
-    cmd = [sys.executable, str(LOADGEN), "--url", "http://192.0.2.1/", "--duration", "0.1"]
+    cmd = [sys.executable, str(LOADGEN), "--url", "http://example.invalid/", "--duration", "0.1"]
     assert subprocess.run(cmd, capture_output=True, timeout=60).returncode == 2
 
 
