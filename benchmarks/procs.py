@@ -160,6 +160,15 @@ def cpu_seconds(pid: int) -> float:
     return total / tick
 
 
+def machine_busy_seconds() -> float:
+    """CPU seconds spent busy by the whole machine, all cores (from /proc/stat), to spot noisy neighbours."""
+    with open("/proc/stat") as f:
+        fields = [int(v) for v in f.readline().split()[1:]]
+    # user nice system idle iowait irq softirq steal ...; idle and iowait are not busy.
+    busy = sum(fields[:8]) - fields[3] - fields[4]
+    return busy / os.sysconf("SC_CLK_TCK")
+
+
 @dataclass
 class RssSampler:
     """Polls the RSS of a process tree in a thread; ``peak_kb`` is max(sampled tree RSS, kernel VmHWM)."""
