@@ -26,6 +26,38 @@ def _run_emulator(args: argparse.Namespace) -> int:
     return 0
 
 
+def _add_run(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser("run", help="run the suite against a target (default: the embedded emulator)")
+    _target_options(p)
+    p.add_argument("--profile", choices=["quick", "full", "certify"], default="quick", help="default: quick")
+    p.add_argument("--seed", type=int, default=None, help="generation seed, for a reproducible run")
+    p.add_argument("--report-dir", type=Path, default=Path("reports"), help="default: reports/")
+    p.set_defaults(handler=_run_suite)
+
+
+def _target_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--base-url", default=None, help="target URL; default: the embedded emulator, in-process")
+    p.add_argument("--api-key", default=None, help="API key (default: $CEKURA_API_KEY)")
+    p.add_argument("--other-api-key", default=None, help="a second tenant's key (default: $CEKURA_OTHER_API_KEY)")
+    p.add_argument("--metric-id", type=int, default=None, help="a metric id of the caller's (else discovered)")
+    p.add_argument("--allow-production", action="store_true", help="allow the production host api.cekura.ai")
+
+
+def _run_suite(args: argparse.Namespace) -> int:
+    from conformance.runcmd import run_suite
+
+    return run_suite(
+        base_url=args.base_url,
+        api_key=args.api_key,
+        other_api_key=args.other_api_key,
+        metric_id=args.metric_id,
+        profile=args.profile,
+        seed=args.seed,
+        report_dir=args.report_dir,
+        allow_production=args.allow_production,
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="cekura-conformance",
@@ -33,6 +65,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
+    _add_run(sub)
     _add_emulator(sub)
     return parser
 

@@ -13,6 +13,7 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlsplit
 
 import hypothesis
 import schemathesis
@@ -134,8 +135,15 @@ class PropertyEnv:
     def __init__(self, ctx: RunContext) -> None:
         self.ctx = ctx
         self.contract = ctx.contract
-        self.schema = schemathesis.openapi.from_dict(dict(ctx.contract.document))
-        self.schema.config.update(base_url=ctx.target.base_url)
+        # An explicit empty config: a schemathesis.toml in the working directory must not steer the suite.
+        self.schema = schemathesis.openapi.from_dict(
+            dict(ctx.contract.document), config=schemathesis.Config.from_dict({})
+        )
+        # The key goes with every generated request, as a configured header; schemathesis still drops it on
+        # purpose for its missing-header cases, and the auth probe sends none or a wrong one.
+        self.schema.config.update(
+            base_url=ctx.target.base_url, headers={API_KEY_HEADER: ctx.target.config.api_key or ""}
+        )
         self.patch_op = self.schema[PATCH_PATH]["PATCH"]
         fx = ctx.fixtures
         filters_a = {"field": "timestamp", "op": "gte", "value": "now-7d"}
@@ -163,10 +171,12 @@ class PropertyEnv:
     # -- sending -------------------------------------------------------------------------------------------
     def send_case(self, case: Any, *, auth: str = "primary") -> Any:
         kwargs = case.as_transport_kwargs(base_url=self.ctx.target.base_url)
-        headers = {k: v for k, v in (kwargs.get("headers") or {}).items() if k.lower() != API_KEY_HEADER.lower()}
-        key = self.ctx.target.key_for(auth)
-        if key is not None:
-            headers[API_KEY_HEADER] = key
+        headers = dict(kwargs.get("headers") or {})
+        if auth != "primary":
+            headers = {k: v for k, v in headers.items() if k.lower() != API_KEY_HEADER.lower()}
+            key = self.ctx.target.key_for(auth)
+            if key is not None:
+                headers[API_KEY_HEADER] = key
         content: bytes | None = None
         if "json" in kwargs:
             try:
@@ -223,12 +233,14 @@ class PropertyEnv:
     def _finding(self, key: str, title: str, message: str, stage: str, case: Any, response: Any) -> Finding:
         scrub = self.ctx.target.scrub
         request = response.request
-        curl = scrub(redact.curl(request.method, str(request.url), dict(request.headers), request.content))
+        content = getattr(request, "content", None) if hasattr(request, "content") else getattr(request, "body", None)
+        url = str(request.url)
+        curl = scrub(redact.curl(str(request.method), url, dict(request.headers), content))
         body = getattr(case, "body", None)
         example = None
         if body is not None and type(body).__name__ != "NotSet":
             example = scrub(json.dumps(body, default=repr, ensure_ascii=False)[:4000])
-        status_line = f"{request.method} {request.url.path} -> {response.status_code}"
+        status_line = f"{request.method} {urlsplit(url).path} -> {response.status_code}"
         return Finding(
             check=key,
             title=title,
@@ -328,7 +340,6 @@ class UnitStage:
             modes, count, gen = [HypothesisTestMode.EXAMPLES], 1, [GenerationMode.POSITIVE]
         project.generation.update(modes=gen)
         project.phases.coverage.unexpected_methods = set(UNEXPECTED_METHODS)
-        key = self.env.ctx.target.config.api_key or ""
         test = create_test(
             operation=self.env.patch_op,
             test_func=self._test,
@@ -337,7 +348,7 @@ class UnitStage:
                 modes=modes,
                 settings=_hypothesis_settings(count, shrink=self.profile.shrink),
                 seed=self.seed,
-                override=Override(path_parameters={"id": str(self.env.widget_id)}, headers={API_KEY_HEADER: key}),
+                override=Override(path_parameters={"id": str(self.env.widget_id)}),
             ),
         )
         try:
@@ -360,3 +371,103 @@ class UnitStage:
         self.result.seconds = time.perf_counter() - started
         self.result.requests = self.env.ctx.target.requests_sent - sent_before
         return self.result
+
+
+_ID_PATH = re.compile(r"^(?P<prefix>/dashboards/(?P<kind>widgets|dashboards)/)(?P<id>[^/]+)/$")
+
+
+class StatefulStage:
+    """Link-driven sequences (create -> patch -> get -> delete -> get) over the fragment's operations."""
+
+    def __init__(self, env: PropertyEnv, profile: Profile, seed: int) -> None:
+        self.env, self.profile, self.seed = env, profile, seed
+        self.result = StageResult("stateful")
+
+    def _owned(self, kind: str) -> set[str]:
+        wanted = "widget" if kind == "widgets" else "dashboard"
+        return {str(c.id) for c in self.env.ctx.fixtures.ledger if c.kind == wanted and not c.deleted}
+
+    def _guard(self, case: Any) -> None:
+        """Never let a generated step modify or delete an object this run did not create."""
+        if case.method.upper() not in {"PATCH", "PUT", "DELETE"}:
+            return
+        match = _ID_PATH.match(case.formatted_path)
+        if match and match.group("id") not in self._owned(match.group("kind")):
+            case.path_parameters = {**(case.path_parameters or {}), "id": FOREIGN_ID_STANDIN}
+
+    def _prepare(self, case: Any) -> None:
+        mode = case.meta.generation.mode if case.meta is not None else GenerationMode.POSITIVE
+        if mode == GenerationMode.POSITIVE:
+            self.env.fix_positive(case)
+        if case.method.upper() == "POST" and isinstance(case.body, dict):
+            name = case.body.get("name")
+            case.body = {**case.body, "name": f"{self.env.ctx.tag} stateful {name or ''}"[:255]}
+        self._guard(case)
+
+    def _remember(self, case: Any, response: Any) -> None:
+        if case.method.upper() != "POST" or response.status_code != 201:
+            return
+        try:
+            created = response.json()
+        except ValueError:
+            return
+        if isinstance(created, dict) and "id" in created:
+            from conformance.engine.fixtures import Created
+
+            kind = "widget" if "/widgets/" in case.operation.path else "dashboard"
+            self.env.ctx.fixtures.ledger.append(Created(kind, created["id"], "primary", str(created.get("name"))))
+
+    def run(self) -> StageResult:
+        from schemathesis.core.transport import Response
+
+        started = time.perf_counter()
+        sent_before = self.env.ctx.target.requests_sent
+        env, stage = self.env, self
+
+        config = env.schema.config
+        config.phases.stateful.inference.algorithms = []  # only the fragment's explicit links
+        config.generation.update(modes=[GenerationMode.POSITIVE, GenerationMode.NEGATIVE])
+        base = env.schema.as_state_machine()
+
+        class Machine(base):  # type: ignore[misc, valid-type]
+            def call(self, case: Any, **kwargs: Any) -> Any:
+                stage._prepare(case)
+                stage.result.examples += 1
+                response = env.send_case(case)
+                stage._remember(case, response)
+                return Response.from_httpx(response, verify=True)
+
+            def validate_response(self, response: Any, case: Any, *args: Any, **kwargs: Any) -> None:
+                for finding in env.st_findings(case, response, "stateful", STATEFUL_CHECKS, recorder=self.recorder):
+                    stage.result.findings.setdefault(finding.check, finding)
+
+        settings = _hypothesis_settings(
+            self.profile.stateful_examples, shrink=False, stateful_steps=self.profile.stateful_steps
+        )
+        try:
+            hypothesis.seed(self.seed)(Machine).run(settings=settings)
+        except KeyboardInterrupt:
+            raise
+        except Exception as exc:
+            from conformance.engine.errors import TargetUnavailable
+
+            if isinstance(exc, TargetUnavailable):
+                raise
+            self.result.error = env.ctx.target.scrub(f"{type(exc).__name__}: {exc}")[:2000]
+        self.result.seconds = time.perf_counter() - started
+        self.result.requests = env.ctx.target.requests_sent - sent_before
+        return self.result
+
+
+def run_stages(ctx: RunContext, profile: Profile, names: tuple[str, ...] = STAGES) -> list[StageResult]:
+    """Run the named stages in order, their fixtures created once and always deleted."""
+    results: list[StageResult] = []
+    with ctx.fixtures.scope():
+        env = PropertyEnv(ctx)
+        for name in names:
+            seed = ctx.seed + STAGES.index(name)  # the same stage gets the same seed however it is run
+            if name == "stateful":
+                results.append(StatefulStage(env, profile, seed).run())
+            else:
+                results.append(UnitStage(env, name, profile, seed).run())
+    return results

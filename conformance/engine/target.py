@@ -90,13 +90,13 @@ class Target:
         timeout = httpx.Timeout(self.config.timeout, connect=self.config.connect_timeout)
         if self.config.base_url is not None:
             return httpx.Client(base_url=self.config.base_url, timeout=timeout, follow_redirects=False)
-        from starlette.testclient import TestClient
-
         from conformance.emulator import create_app
+        from conformance.engine.inprocess import InProcessTransport
 
         app = self.config.app_factory() if self.config.app_factory else create_app()
-        # Starlette's TestClient is an httpx.Client whose transport calls the app in-process: no sockets.
-        return TestClient(app, base_url="http://embedded", raise_server_exceptions=False, follow_redirects=False)
+        return httpx.Client(
+            transport=InProcessTransport(app), base_url="http://embedded", timeout=timeout, follow_redirects=False
+        )
 
     def close(self) -> None:
         self._stack.close()

@@ -1,0 +1,38 @@
+"""A synchronous httpx transport that calls an ASGI app in-process: the embedded target needs no socket."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import httpx
+
+
+class InProcessTransport(httpx.BaseTransport):
+    """Runs each request through ``httpx.ASGITransport`` on a private event loop.
+
+    App exceptions become 500 responses (as a server would answer), so a crashing variant is judged,
+    not mistaken for a suite error.
+    """
+
+    def __init__(self, app: Any) -> None:
+        self._asgi = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+        self._loop = asyncio.new_event_loop()
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        content = request.read()
+
+        async def call() -> tuple[int, httpx.Headers, bytes]:
+            inner = httpx.Request(request.method, request.url, headers=request.headers, content=content)
+            response = await self._asgi.handle_async_request(inner)
+            body = await response.aread()
+            return response.status_code, response.headers, body
+
+        status, headers, body = self._loop.run_until_complete(call())
+        # A stream (not content=) so the client reads and closes it, which is what sets `.elapsed`.
+        return httpx.Response(status, headers=headers, stream=httpx.ByteStream(body), request=request)
+
+    def close(self) -> None:
+        if not self._loop.is_closed():
+            self._loop.run_until_complete(self._asgi.aclose())
+            self._loop.close()

@@ -1,0 +1,100 @@
+"""Write the run's results: ``summary.json`` (the source of truth) and ``junit.xml`` (a view of it)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+from xml.etree import ElementTree as ET
+
+from conformance import __version__
+from conformance.engine.outcomes import Status
+from conformance.engine.redact import Scrubber
+from conformance.engine.runner import RunResult
+
+SUMMARY = "summary.json"
+JUNIT = "junit.xml"
+
+
+def summary(result: RunResult, *, contract_version: str, contract_sha256: str, catalogue_sha256: str) -> dict[str, Any]:
+    return {
+        "suite_version": __version__,
+        "contract": {"version": contract_version, "sha256": contract_sha256},
+        "catalogue": {"sha256": catalogue_sha256},
+        "target": {"base_url": result.target},
+        "profile": result.profile,
+        "seed": result.seed,
+        "started_at": result.started_at,
+        "finished_at": result.finished_at,
+        "seconds": result.seconds,
+        "requests": result.requests,
+        "totals": result.totals(),
+        "conformant": result.conformant,
+        "exit_code": result.exit_code,
+        "fatal": result.fatal,
+        "requirements": [r.as_dict() for r in result.requirements],
+        "stages": [
+            {
+                "name": s.name,
+                "examples": s.examples,
+                "requests": s.requests,
+                "seconds": round(s.seconds, 3),
+                "error": s.error,
+                "findings": [f.__dict__ for f in s.findings.values()],
+            }
+            for s in result.stages
+        ],
+        "fixtures": result.fixtures,
+    }
+
+
+def write_summary(data: dict[str, Any], report_dir: Path, scrub: Scrubber) -> Path:
+    report_dir.mkdir(parents=True, exist_ok=True)
+    path = report_dir / SUMMARY
+    path.write_text(scrub(json.dumps(data, indent=2, ensure_ascii=False, default=str)) + "\n")
+    return path
+
+
+def junit(data: dict[str, Any]) -> ET.Element:
+    """One testsuite per area, one testcase per requirement; failed, errored and skipped kept apart."""
+    root = ET.Element("testsuites", name="cekura-widget-conformance")
+    suites: dict[str, ET.Element] = {}
+    for req in data["requirements"]:
+        suite = suites.get(req["area"])
+        if suite is None:
+            suite = suites[req["area"]] = ET.SubElement(root, "testsuite", name=req["area"])
+        case = ET.SubElement(
+            suite,
+            "testcase",
+            classname=f"conformance.{req['area'].replace(' ', '_')}",
+            name=f"{req['id']} [{req['level']}] {req['title']}",
+            time=str(sum(c.get("seconds", 0) for c in req["cases"])),
+        )
+        status = req["status"]
+        detail = "\n".join(
+            f"[{c['status']}] {c['name']}: {c['message']}" + (f"\n  reproduce: {c['curl']}" if c.get("curl") else "")
+            for c in req["cases"]
+        )
+        if status == Status.FAILED.value:
+            ET.SubElement(case, "failure", message=req["reason"], type=req["level"]).text = detail
+        elif status == Status.ERRORED.value:
+            ET.SubElement(case, "error", message=req["reason"], type="SuiteError").text = detail
+        elif status == Status.SKIPPED.value:
+            ET.SubElement(case, "skipped", message=req["reason"])
+        ET.SubElement(case, "system-out").text = detail
+    for suite in suites.values():
+        cases = suite.findall("testcase")
+        suite.set("tests", str(len(cases)))
+        suite.set("failures", str(sum(1 for c in cases if c.find("failure") is not None)))
+        suite.set("errors", str(sum(1 for c in cases if c.find("error") is not None)))
+        suite.set("skipped", str(sum(1 for c in cases if c.find("skipped") is not None)))
+    return root
+
+
+def write_junit(data: dict[str, Any], report_dir: Path, scrub: Scrubber) -> Path:
+    path = report_dir / JUNIT
+    tree = ET.ElementTree(junit(data))
+    ET.indent(tree)
+    text = ET.tostring(tree.getroot(), encoding="unicode", xml_declaration=False)
+    path.write_text('<?xml version="1.0" encoding="utf-8"?>\n' + scrub(text) + "\n")
+    return path

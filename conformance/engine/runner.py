@@ -1,0 +1,229 @@
+"""Orchestrate a run: preflight, property stages, catalogue cases, per-requirement verdicts, cleanup."""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from conformance import __version__, contract
+from conformance.engine import cases, properties
+from conformance.engine.catalogue import Catalogue, Requirement
+from conformance.engine.catalogue import default as default_catalogue
+from conformance.engine.context import RunContext
+from conformance.engine.errors import SuiteError
+from conformance.engine.fixtures import Fixtures, new_tag
+from conformance.engine.outcomes import CaseResult, Level, Status, worst
+from conformance.engine.profiles import Profile
+from conformance.engine.target import Target, TargetConfig
+
+
+@dataclass
+class RequirementResult:
+    requirement: Requirement
+    status: Status
+    reason: str
+    cases: list[CaseResult] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        req = self.requirement
+        return {
+            "id": req.id,
+            "level": req.level.value,
+            "title": req.title,
+            "status": self.status.value,
+            "reason": self.reason,
+            "area": req.area,
+            "tentative": req.tentative,
+            "source": req.source,
+            "checks": list(req.checks),
+            "cases": [c.as_dict() for c in self.cases],
+        }
+
+
+@dataclass
+class RunResult:
+    profile: str
+    seed: int
+    target: str
+    started_at: str
+    finished_at: str = ""
+    requirements: list[RequirementResult] = field(default_factory=list)
+    stages: list[properties.StageResult] = field(default_factory=list)
+    fixtures: dict[str, Any] = field(default_factory=dict)
+    fatal: str | None = None
+    requests: int = 0
+    seconds: float = 0.0
+
+    @property
+    def counted(self) -> list[RequirementResult]:
+        return [r for r in self.requirements if r.requirement.counts_for_conformance]
+
+    @property
+    def conformant(self) -> bool:
+        """No counted MUST failed or errored, and the run reached its end."""
+        return self.fatal is None and all(r.status in (Status.PASSED, Status.SKIPPED) for r in self.counted)
+
+    @property
+    def exit_code(self) -> int:
+        if any(r.status is Status.FAILED for r in self.counted):
+            return 1
+        if self.fatal is not None or any(r.status is Status.ERRORED for r in self.counted):
+            return 3
+        return 0
+
+    def totals(self) -> dict[str, int]:
+        counts = {s.value: 0 for s in Status}
+        for r in self.requirements:
+            counts[r.status.value] += 1
+        return counts
+
+
+def verdict(requirement: Requirement, results: list[CaseResult]) -> RequirementResult:
+    status = worst([r.status for r in results])
+    if not results:
+        reason = "no case or property check ran"
+    elif status is Status.PASSED:
+        passed = sum(r.status is Status.PASSED for r in results)
+        reason = f"{passed} check{'' if passed == 1 else 's'} passed"
+    else:
+        first = next(r for r in results if r.status is status)
+        reason = f"{first.name}: {first.message}".splitlines()[0][:300]
+    return RequirementResult(requirement, status, reason, results)
+
+
+def property_results(requirement: Requirement, stages: Iterable[properties.StageResult]) -> list[CaseResult]:
+    """The requirement's share of the property stages: a failure per finding, or one pass."""
+    out: list[CaseResult] = []
+    ran = [s for s in stages if not s.skipped]
+    if not requirement.checks or not ran:
+        return out
+    for stage in ran:
+        if stage.error:
+            out.append(
+                CaseResult(requirement.id, f"property stage {stage.name}", Status.ERRORED, stage.error, kind="property")
+            )
+        for finding in stage.findings.values():
+            if finding.check in requirement.checks:
+                out.append(
+                    CaseResult(
+                        requirement.id,
+                        f"{finding.check} ({stage.name})",
+                        Status.FAILED,
+                        f"{finding.title}: {finding.message}",
+                        curl=finding.curl,
+                        minimal_example=finding.minimal_example,
+                        kind="property",
+                        stage=stage.name,
+                    )
+                )
+    if not any(r.status is not Status.PASSED for r in out):
+        examples = sum(s.examples for s in ran)
+        names = ", ".join(s.name for s in ran)
+        out.append(
+            CaseResult(
+                requirement.id,
+                f"property checks {', '.join(requirement.checks)}",
+                Status.PASSED,
+                f"no finding over {examples} generated requests ({names})",
+                kind="property",
+            )
+        )
+    return out
+
+
+class Engine:
+    """One run against one target. Use as a context manager: fixtures are always cleaned up on exit."""
+
+    def __init__(
+        self,
+        config: TargetConfig,
+        profile: Profile,
+        *,
+        seed: int | None = None,
+        catalogue: Catalogue | None = None,
+        tag: str | None = None,
+    ) -> None:
+        self.profile = profile
+        self.seed = seed if seed is not None else (profile.fixed_seed or random.randrange(1, 2**31))
+        self.catalogue = catalogue or default_catalogue()
+        self.contract = contract.default()
+        self.config = config
+        self.tag = tag or new_tag()
+        self.result = RunResult(profile.name, self.seed, config.label, _now())
+        self._started = time.perf_counter()
+        self.target: Target | None = None
+        self.ctx: RunContext | None = None
+
+    def __enter__(self) -> Engine:
+        self.target = Target(self.config)
+        self.ctx = RunContext(self.target, Fixtures(self.target, self.tag), self.contract, self.seed)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.finish()
+
+    def preflight(self) -> None:
+        assert self.ctx is not None
+        self.ctx.preflight()
+
+    def run_stages(self, names: tuple[str, ...] = properties.STAGES) -> list[properties.StageResult]:
+        assert self.ctx is not None
+        stages = properties.run_stages(self.ctx, self.profile, names)
+        self.result.stages.extend(stages)
+        return stages
+
+    def run_requirement(self, requirement: Requirement) -> RequirementResult:
+        assert self.ctx is not None
+        results = [cases.run_case(self.ctx, requirement, case) for case in requirement.cases]
+        results += property_results(requirement, self.result.stages)
+        reason = self.ctx.missing(requirement.requires)
+        if reason and not any(r.status is not Status.SKIPPED for r in results):
+            outcome = RequirementResult(requirement, Status.SKIPPED, reason, results)
+        else:
+            outcome = verdict(requirement, results)
+        self.result.requirements.append(outcome)
+        return outcome
+
+    def run_all(self) -> RunResult:
+        """Everything, in the order the pytest plugin uses too: stages first, then requirements."""
+        try:
+            self.preflight()
+            self.run_stages()
+            for requirement in self.catalogue.requirements:
+                self.run_requirement(requirement)
+        except SuiteError as exc:
+            self.result.fatal = f"{type(exc).__name__}: {exc}"
+        return self.result
+
+    def finish(self) -> RunResult:
+        if self.ctx is not None and self.target is not None:
+            try:
+                self.ctx.fixtures.cleanup()
+            finally:
+                self.result.fixtures = self.ctx.fixtures.as_dict()
+                self.result.requests = self.target.requests_sent
+                self.target.close()
+                self.ctx = None
+        if not self.result.finished_at:
+            self.result.finished_at = _now()
+            self.result.seconds = round(time.perf_counter() - self._started, 3)
+        return self.result
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+def level_counts(result: RunResult) -> dict[str, dict[str, int]]:
+    """Per level, how many requirements ended in each status (for tables and certificates)."""
+    table: dict[str, dict[str, int]] = {lvl.value: {s.value: 0 for s in Status} for lvl in Level}
+    for r in result.requirements:
+        table[r.requirement.level.value][r.status.value] += 1
+    return table
+
+
+__all__ = ["Engine", "RequirementResult", "RunResult", "__version__", "level_counts"]

@@ -1,0 +1,1 @@
+"""Views of a run's results: Allure annotations, the console table, certificates."""

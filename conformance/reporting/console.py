@@ -1,0 +1,46 @@
+"""The table every run ends with: requirement id, level, status, a one-line reason; then the verdict."""
+
+from __future__ import annotations
+
+from typing import Any
+
+_MARK = {"passed": "PASS", "failed": "FAIL", "errored": "ERROR", "skipped": "SKIP"}
+
+
+def table(summary: dict[str, Any], width: int = 118) -> str:
+    rows = [("requirement", "level", "status", "reason")]
+    for req in summary["requirements"]:
+        level = req["level"] + ("?" if req.get("tentative") else "")
+        rows.append((req["id"], level, _MARK[req["status"]], " ".join(req["reason"].split())))
+    w0 = max(len(r[0]) for r in rows)
+    w1 = max(len(r[1]) for r in rows)
+    w2 = max(len(r[2]) for r in rows)
+    room = max(20, width - w0 - w1 - w2 - 6)
+    lines = []
+    for i, (rid, level, status, reason) in enumerate(rows):
+        short = reason if len(reason) <= room else reason[: room - 1] + "…"
+        lines.append(f"{rid:<{w0}}  {level:<{w1}}  {status:<{w2}}  {short}")
+        if i == 0:
+            lines.append("-" * min(width, w0 + w1 + w2 + 6 + room))
+    return "\n".join(lines)
+
+
+def verdict(summary: dict[str, Any]) -> str:
+    totals = summary["totals"]
+    counts = ", ".join(f"{totals[k]} {k}" for k in ("passed", "failed", "errored", "skipped"))
+    must = [r for r in summary["requirements"] if r["level"] == "MUST" and not r.get("tentative")]
+    failed = [r["id"] for r in must if r["status"] == "failed"]
+    errored = [r["id"] for r in must if r["status"] == "errored"]
+    head = f"target {summary['target']['base_url']} · profile {summary['profile']} · seed {summary['seed']}"
+    stats = f"{summary.get('requests', 0)} requests in {summary.get('seconds', 0):.1f} s"
+    if summary.get("fatal"):
+        line = f"NO VERDICT: {summary['fatal']}"
+    elif failed:
+        line = f"NOT CONFORMANT: {len(failed)} MUST requirement(s) failed: {', '.join(failed)}"
+    elif errored:
+        line = f"NO VERDICT: {len(errored)} MUST requirement(s) could not be judged: {', '.join(errored)}"
+    else:
+        line = "CONFORMANT: every MUST requirement passed" + (
+            "" if not any(r["status"] == "skipped" for r in must) else " or was skipped (see reasons)"
+        )
+    return f"{head}\n{counts} · {stats}\n{line}"

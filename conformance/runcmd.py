@@ -1,0 +1,109 @@
+"""``cekura-conformance run``: validate options, run the suite through pytest, print the table and verdict."""
+
+from __future__ import annotations
+
+import json
+import sys
+import tempfile
+from importlib.metadata import entry_points
+from pathlib import Path
+
+import pytest
+
+from conformance.engine import results
+from conformance.engine.errors import ConfigurationError
+from conformance.reporting import console
+from conformance.settings import build
+
+EXIT_USAGE = 2
+EXIT_BROKEN = 3
+
+
+def _plugin_registered() -> bool:
+    return any(ep.value == "conformance.pytest_plugin" for ep in entry_points(group="pytest11"))
+
+
+def pytest_args(
+    *,
+    settings_args: list[str],
+    report_dir: Path,
+    workdir: Path,
+) -> list[str]:
+    """Arguments for an isolated pytest session: no test collected from the caller's directory or config."""
+    ini = workdir / "pytest.ini"
+    ini.write_text("[pytest]\n")
+    args = [
+        str(workdir),
+        "-c",
+        str(ini),
+        "--rootdir",
+        str(workdir),
+        "-p",
+        "no:cacheprovider",
+        "-q",
+        "--tb=no",
+        "-rN",
+        "--assert=plain",  # the suite's modules are imported before pytest starts: nothing to rewrite
+        "--cekura",
+        *settings_args,
+        "--alluredir",
+        str(report_dir / "allure-results"),
+        "--clean-alluredir",
+    ]
+    if not _plugin_registered():
+        args[1:1] = ["-p", "conformance.pytest_plugin"]
+    return args
+
+
+def run_suite(
+    *,
+    base_url: str | None,
+    api_key: str | None,
+    other_api_key: str | None,
+    metric_id: int | None,
+    profile: str,
+    seed: int | None,
+    report_dir: Path,
+    allow_production: bool,
+) -> int:
+    try:
+        build(
+            base_url=base_url,
+            api_key=api_key,
+            other_api_key=other_api_key,
+            metric_id=metric_id,
+            profile=profile,
+            seed=seed,
+            report_dir=report_dir,
+            allow_production=allow_production,
+        )
+    except ConfigurationError as exc:
+        print(f"cekura-conformance: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    report_dir = report_dir.resolve()
+    summary_path = report_dir / results.SUMMARY
+    summary_path.unlink(missing_ok=True)
+    settings_args = ["--cekura-profile", profile, "--cekura-report-dir", str(report_dir)]
+    for flag, value in (
+        ("--cekura-base-url", base_url),
+        ("--cekura-api-key", api_key),
+        ("--cekura-other-api-key", other_api_key),
+        ("--cekura-metric-id", metric_id),
+        ("--cekura-seed", seed),
+    ):
+        if value is not None:
+            settings_args += [flag, str(value)]
+    if allow_production:
+        settings_args.append("--cekura-allow-production")
+    with tempfile.TemporaryDirectory(prefix="cwc-pytest-") as tmp:
+        code = pytest.main(pytest_args(settings_args=settings_args, report_dir=report_dir, workdir=Path(tmp)))
+    if not summary_path.is_file():
+        print(f"cekura-conformance: the run ended without a summary (pytest exit {int(code)})", file=sys.stderr)
+        return EXIT_BROKEN if int(code) != pytest.ExitCode.USAGE_ERROR else EXIT_USAGE
+    data = json.loads(summary_path.read_text())
+    print()
+    print(console.table(data))
+    print()
+    print(console.verdict(data))
+    print(f"reports: {summary_path}, {report_dir / results.JUNIT}, {report_dir / 'allure-results'}")
+    return int(data["exit_code"])
