@@ -1,0 +1,79 @@
+"""Schemathesis hooks: the calibration ``conformance.calibration`` allows, and nothing else.
+
+* Positive widget and dashboard bodies go through ``fix_positive_body``: random foreign-key ids become ids
+  the caller owns (``CEKURA_DASHBOARD_IDS``, ``CEKURA_METRIC_IDS``: comma-separated) and CharFields lose
+  NUL characters, so "valid data was rejected" only ever means a real rejection.
+* Negative cases whose only negation is a body DRF's default coercions accept ("5" for a pk, a number for
+  a CharField, read-only keys) are dropped (``drf_would_accept``), so "invalid data was accepted" only
+  ever means a real acceptance.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from functools import cache
+from typing import Any
+
+import schemathesis
+from schemathesis.core.parameters import ParameterLocation
+
+from conformance import calibration, contract
+
+JSON = Any
+
+
+def _ids(variable: str) -> list[int | None]:
+    return [int(part) for part in os.environ.get(variable, "").split(",") if part.strip()]
+
+
+@cache
+def _body_schema(method: str, path: str) -> tuple[str, frozenset[str]] | None:
+    """The schema holding the body's properties (``$ref``/``allOf`` followed) and the required names."""
+    fragment = contract.default()
+    for op in fragment.operations():
+        if op.method != method or op.path != path:
+            continue
+        content = op.spec.get("requestBody", {}).get("content", {}).get("application/json", {})
+        ref = content.get("schema", {}).get("$ref")
+        required: set[str] = set()
+        while isinstance(ref, str):
+            name = ref.rsplit("/", 1)[-1]
+            schema = fragment.schema(name)
+            required.update(schema.get("required", []))
+            if "properties" in schema:
+                return name, frozenset(required)
+            ref = schema.get("$ref") or next((s.get("$ref") for s in schema.get("allOf", [])), None)
+    return None
+
+
+def _schema_of(case: Any) -> tuple[str, frozenset[str]] | None:
+    return _body_schema(case.operation.method.upper(), case.operation.path)
+
+
+@schemathesis.hook
+def map_case(context: Any, case: Any) -> Any:
+    meta = case.meta
+    if meta is None or not meta.generation.mode.is_positive or not isinstance(case.body, Mapping):
+        return case
+    if _schema_of(case) is not None:
+        case.body = calibration.fix_positive_body(
+            dict(case.body), dashboards=_ids("CEKURA_DASHBOARD_IDS"), metrics=_ids("CEKURA_METRIC_IDS")
+        )
+    return case
+
+
+@schemathesis.hook
+def filter_case(context: Any, case: Any) -> bool:
+    meta = case.meta
+    if meta is None or not meta.generation.mode.is_negative:
+        return True
+    found = _schema_of(case)
+    body_only = meta.is_negative_at(ParameterLocation.BODY) and not any(
+        meta.is_negative_at(location) for location in meta.components if location != ParameterLocation.BODY
+    )
+    if found is None or not body_only or not isinstance(case.body, Mapping):
+        return True
+    name, required = found
+    accepted = calibration.drf_would_accept(contract.default(), name, case.body) and required <= case.body.keys()
+    return not accepted
