@@ -45,6 +45,18 @@ class Observation:
     sent: Mapping[str, JSON] = field(default_factory=dict)
 
 
+#: Every aspect the oracle judges; each is a check key ``oracle:<aspect>`` the catalogue maps to requirements.
+ASPECTS = (
+    "partial",
+    "applied",
+    "read_only",
+    "effective_filters",
+    "metric_name",
+    "updated_at",
+    "created_at",
+    "rejected_unchanged",
+)
+
 # case.id -> Observation, filled by the property stage just before validation.
 OBSERVATIONS: dict[str, Observation] = {}
 
@@ -129,7 +141,7 @@ def judge(contract: Contract, obs: Observation, status: int, body: JSON) -> list
         problems.append(("timestamps", f"updated_at did not advance ({obs.before.get('updated_at')} -> {after_u})"))
     if obs.before.get("created_at") != after.get("created_at"):
         problems.append(
-            ("timestamps", f"created_at changed ({obs.before.get('created_at')} -> {after.get('created_at')})")
+            ("created_at", f"created_at changed ({obs.before.get('created_at')} -> {after.get('created_at')})")
         )
     return problems
 

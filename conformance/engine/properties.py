@@ -63,6 +63,14 @@ STATEFUL_CHECKS: tuple[Callable[..., Any], ...] = (
 )
 
 
+def emitted_check_keys() -> set[str]:
+    """Every key a finding can carry: schemathesis checks run, the auth probe, the oracle's aspects."""
+    keys = {f"st:{check.__name__}" for check in (*UNIT_CHECKS, *STATEFUL_CHECKS)}
+    keys.discard("st:response_schema_conformance")
+    keys |= {"st:response_schema_conformance@2xx", "st:response_schema_conformance@4xx", "st:ignored_auth"}
+    return keys | {f"oracle:{aspect}" for aspect in oracle.ASPECTS}
+
+
 @dataclass
 class Finding:
     check: str

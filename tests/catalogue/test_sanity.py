@@ -14,13 +14,15 @@ from jsonschema import Draft202012Validator, FormatChecker
 from referencing.exceptions import Unresolvable
 
 from conformance import contract
+from conformance.engine.oracle import ASPECTS as ORACLE_ASPECT_NAMES
+from conformance.engine.properties import emitted_check_keys
 
 ROOT = Path(__file__).resolve().parents[2]
 CATALOGUE_DIR = ROOT / "conformance" / "catalogue"
 SCHEMA_PATH = CATALOGUE_DIR / "catalogue.schema.json"
 FILES = sorted(CATALOGUE_DIR.glob("*.yaml"))
 
-ORACLE_ASPECTS = {"partial", "applied", "read_only", "effective_filters", "timestamps"}
+ORACLE_ASPECTS = set(ORACLE_ASPECT_NAMES)
 #: Names the run provides to every case besides its fixtures and saved bodies.
 BUILTIN_TEMPLATES = {"metric", "metric2", "tag", "chars"}
 #: Values the live API added after the seed era: valid there, so never sent anywhere by a case.
@@ -327,3 +329,9 @@ def test_requests_are_well_formed(rid: str, req: dict[str, Any], case: dict[str,
         assert given == declared, f"{rid}/{case['name']}: path params {given} != {declared} of {op.operation_id}"
         if "method" in request:
             assert request["method"].upper() != op.method, f"{rid}/{case['name']}: method equals the operation's"
+
+
+def test_every_check_key_the_engine_emits_counts_against_a_requirement() -> None:
+    """A finding whose key no requirement claims would vanish from the verdict."""
+    claimed = {check for _, entry in _requirements() for check in entry.get("checks", [])}
+    assert sorted(emitted_check_keys() - claimed) == []
