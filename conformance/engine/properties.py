@@ -177,8 +177,10 @@ class PropertyEnv:
         self.metrics: list[int | None] = [*self.metric_names, None]
 
     # -- sending -------------------------------------------------------------------------------------------
-    def send_case(self, case: Any, *, auth: str = "primary") -> Any:
+    def send_case(self, case: Any, *, auth: str = "primary", rewrite_url: Callable[[str], str] | None = None) -> Any:
         kwargs = case.as_transport_kwargs(base_url=self.ctx.target.base_url)
+        if rewrite_url is not None:
+            kwargs["url"] = rewrite_url(kwargs["url"])
         headers = dict(kwargs.get("headers") or {})
         if auth != "primary":
             headers = {k: v for k, v in headers.items() if k.lower() != API_KEY_HEADER.lower()}
@@ -395,13 +397,17 @@ class StatefulStage:
         wanted = "widget" if kind == "widgets" else "dashboard"
         return {str(c.id) for c in self.env.ctx.fixtures.ledger if c.kind == wanted and not c.deleted}
 
-    def _guard(self, case: Any) -> None:
-        """Never let a generated step modify or delete an object this run did not create."""
-        if case.method.upper() not in {"PATCH", "PUT", "DELETE"}:
-            return
-        match = _ID_PATH.match(case.formatted_path)
+    def _guard(self, url: str) -> str:
+        """Never let a generated step modify or delete an object this run did not create.
+
+        Only the URL sent changes: the case keeps its generated id, so no check mistakes the stand-in
+        for a value that came through a link.
+        """
+        parts = urlsplit(url)
+        match = _ID_PATH.match(parts.path)
         if match and match.group("id") not in self._owned(match.group("kind")):
-            case.path_parameters = {**(case.path_parameters or {}), "id": FOREIGN_ID_STANDIN}
+            return url.replace(parts.path, f"{match.group('prefix')}{FOREIGN_ID_STANDIN}/", 1)
+        return url
 
     def _prepare(self, case: Any) -> None:
         mode = case.meta.generation.mode if case.meta is not None else GenerationMode.POSITIVE
@@ -410,7 +416,6 @@ class StatefulStage:
         if case.method.upper() == "POST" and isinstance(case.body, dict):
             name = case.body.get("name")
             case.body = {**case.body, "name": f"{self.env.ctx.tag} stateful {name or ''}"[:255]}
-        self._guard(case)
 
     def _remember(self, case: Any, response: Any) -> None:
         if case.method.upper() != "POST" or response.status_code != 201:
@@ -441,7 +446,8 @@ class StatefulStage:
             def call(self, case: Any, **kwargs: Any) -> Any:
                 stage._prepare(case)
                 stage.result.examples += 1
-                response = env.send_case(case)
+                writes = case.method.upper() in {"PATCH", "PUT", "DELETE"}
+                response = env.send_case(case, rewrite_url=stage._guard if writes else None)
                 stage._remember(case, response)
                 return Response.from_httpx(response, verify=True)
 
