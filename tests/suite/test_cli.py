@@ -1,0 +1,122 @@
+"""The command line as users run it: exit codes, reports written, refusal of bad configurations."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import zipfile
+from pathlib import Path
+from xml.etree import ElementTree as ET
+
+import pytest
+
+from conformance import contract
+from conformance.engine.catalogue import default as catalogue
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def run(
+    *args: str, cwd: Path | None = None, env: dict[str, str] | None = None, timeout: float = 180
+) -> subprocess.CompletedProcess[str]:
+    full_env = {k: v for k, v in os.environ.items() if not k.startswith("CEKURA_")}
+    full_env.update(env or {})
+    return subprocess.run(
+        [sys.executable, "-m", "conformance", *args],
+        cwd=cwd,
+        env=full_env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+
+
+def test_quick_run_against_the_embedded_emulator_writes_every_report(tmp_path: Path) -> None:
+    reports = tmp_path / "reports"
+    proc = run("run", "--profile", "quick", "--seed", "11", "--report-dir", str(reports), cwd=tmp_path)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    assert "CONFORMANT: every MUST requirement passed" in proc.stdout
+    summary = json.loads((reports / "summary.json").read_text())
+    for key in ("suite_version", "contract", "target", "profile", "seed", "started_at", "finished_at", "totals"):
+        assert key in summary
+    assert summary["contract"] == {"version": contract.default().version, "sha256": contract.default().sha256}
+    assert summary["target"] == {"base_url": "embedded"} and summary["profile"] == "quick" and summary["seed"] == 11
+    assert summary["conformant"] is True
+    ids = [r["id"] for r in summary["requirements"]]
+    assert ids == [r.id for r in catalogue().requirements]
+    for entry in summary["requirements"]:
+        assert set(entry) >= {"id", "level", "title", "status", "reason"}
+        assert entry["status"] == "passed"
+    assert summary["totals"] == {"passed": len(ids), "failed": 0, "errored": 0, "skipped": 0}
+    cases = ET.parse(reports / "junit.xml").getroot().iter("testcase")
+    assert len(list(cases)) == len(ids)
+    assert list((reports / "allure-results").glob("*-result.json"))
+
+
+def test_a_closed_port_exits_3_within_15_seconds_without_a_traceback(tmp_path: Path) -> None:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    started = time.monotonic()
+    proc = run("run", "--base-url", f"http://127.0.0.1:{port}", "--api-key", "k-123456", "--report-dir", str(tmp_path))
+    elapsed = time.monotonic() - started
+    assert proc.returncode == 3, proc.stdout[-2000:] + proc.stderr[-2000:]
+    assert elapsed < 15
+    assert "did not answer" in proc.stdout + proc.stderr
+    assert "Traceback" not in proc.stdout + proc.stderr
+    summary = json.loads((tmp_path / "summary.json").read_text())
+    assert summary["fatal"] and "TargetUnavailable" in summary["fatal"]
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--base-url", "https://api.cekura.ai", "--api-key", "k-123456"], "--allow-production"),
+        (["--base-url", "http://127.0.0.1:9"], "API key"),
+        (["--base-url", "ftp://example"], "http(s) URL"),
+        (["--profile", "certify", "--seed", "5"], "seed"),
+    ],
+)
+def test_usage_errors_exit_2_and_send_nothing(tmp_path: Path, args: list[str], message: str) -> None:
+    proc = run("run", *args, "--report-dir", str(tmp_path))
+    assert proc.returncode == 2
+    assert message in proc.stderr
+    assert not (tmp_path / "summary.json").exists()
+
+
+@pytest.mark.slow
+def test_the_installed_wheel_runs_from_another_directory(tmp_path: Path) -> None:
+    wheels = tmp_path / "wheels"
+    subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w", str(wheels), str(ROOT)],
+        check=True,
+        capture_output=True,
+    )
+    [wheel] = list(wheels.glob("cekura_widget_conformance-*.whl"))
+    site = tmp_path / "site"
+    with zipfile.ZipFile(wheel) as archive:
+        names = archive.namelist()
+        archive.extractall(site)
+    assert "conformance/_data/widgets.yaml" in names
+    assert any(n.startswith("conformance/catalogue/") and n.endswith(".yaml") for n in names)
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    env = {"PYTHONPATH": str(site)}
+    where = run("-c", "x", cwd=elsewhere, env=env)  # argparse error: proves the entry module loads
+    assert where.returncode == 2
+    probe = subprocess.run(
+        [sys.executable, "-c", "import conformance.contract as c; print(c.fragment_path())"],
+        cwd=elsewhere,
+        env={**os.environ, **env},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert probe.stdout.strip().startswith(str(site))
+    proc = run("run", "--report-dir", str(elsewhere / "out"), cwd=elsewhere, env=env)
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
+    assert json.loads((elsewhere / "out" / "summary.json").read_text())["conformant"] is True
