@@ -295,9 +295,10 @@ class Behaviour:
         return schema_messages(self.validator(spec).iter_errors(value))
 
     def validator(self, spec: FieldSpec) -> Draft202012Validator:
+        # Built on the resolved property schema: no $ref hop per request for plain fields.
         found = self._validators.get(spec.pointer)
         if found is None:
-            found = self._validators[spec.pointer] = self.contract.ref_validator(spec.pointer)
+            found = self._validators[spec.pointer] = self.contract.validator(spec.schema)
         return found
 
     # Writes -------------------------------------------------------------------------------------------

@@ -170,6 +170,9 @@ class Store:
     def tenant_by_key(self, key: str) -> Tenant | None:
         return self._keys.get(key)
 
+    def tenants(self) -> list[Tenant]:
+        return sorted(self._keys.values(), key=lambda tenant: tenant.id)
+
     def add_tenant(self, key: str, name: str) -> Tenant:
         with self._lock:
             cursor = self._conn.execute("INSERT INTO tenants (key, name) VALUES (?, ?)", (key, name))

@@ -24,3 +24,11 @@ def advance(previous: int | None, now: int) -> int:
     if previous is None:
         return now
     return max(now, previous + 1)
+
+
+def parse(text: str) -> int:
+    """Microseconds since the epoch of an ISO-8601 text (``Z`` or an offset); ``ValueError`` if it is none."""
+    moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return (moment - _EPOCH) // timedelta(microseconds=1)

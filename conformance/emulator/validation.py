@@ -37,6 +37,7 @@ class FieldSpec:
     name: str
     kind: Kind
     pointer: str
+    schema: Mapping[str, JSON]  # the property schema with its top-level $ref followed
     nullable: bool
     allow_blank: bool
     required: bool
@@ -60,6 +61,7 @@ def field_specs(contract: Contract, schema_name: str, create_schema: str) -> dic
             name=name,
             kind=_kind(name, schema, members),
             pointer=pointer,
+            schema=schema,
             nullable=contract.ref_validator(pointer).is_valid(None),
             allow_blank=contract.ref_validator(pointer).is_valid(""),
             required=name in required,

@@ -7,7 +7,7 @@ from typing import Any
 import httpx
 import pytest
 
-from conformance.emulator import Behaviour, create_app
+from conformance.emulator import Behaviour, create_app, timestamps
 
 pytestmark = pytest.mark.anyio
 W1 = "/dashboards/widgets/1/"
@@ -47,3 +47,26 @@ async def test_last_resort_handler_answers_json_500() -> None:
         response = await c.patch(W1, content=b"{", headers={"content-type": "application/json"})
     assert response.status_code == 500
     assert response.json() == {"detail": "A server error occurred."}
+
+
+class AppliesCreatedAt(Behaviour):
+    def validate_widget(self, tenant: Any, data: Any, *, partial: bool) -> dict[str, Any]:
+        values = super().validate_widget(tenant, data, partial=partial)
+        if isinstance(data.get("created_at"), str):
+            values["created_at"] = timestamps.parse(data["created_at"])
+        return values
+
+
+class IgnoresAuth(Behaviour):
+    def authenticate(self, key: str | None) -> Any:
+        return self.store.tenant_by_key(key or "") or self.store.tenants()[0]
+
+
+async def test_seams_for_read_only_and_auth_faults() -> None:
+    transport = httpx.ASGITransport(app=create_app(behaviour=AppliesCreatedAt))
+    async with httpx.AsyncClient(transport=transport, base_url="http://e", headers=KEY) as c:
+        body = (await c.patch(W1, json={"created_at": "2001-02-03T04:05:06.000007Z"})).json()
+        assert body["created_at"] == "2001-02-03T04:05:06.000007Z"
+    transport = httpx.ASGITransport(app=create_app(behaviour=IgnoresAuth))
+    async with httpx.AsyncClient(transport=transport, base_url="http://e") as c:
+        assert (await c.get(W1)).status_code == 200
