@@ -97,8 +97,8 @@ def _coerced(contract: Contract, schema_name: str, prop: str, value: JSON) -> JS
     """``value`` as DRF would coerce it before validation, or ``value`` itself."""
     if prop in FOREIGN_KEYS and value is not None and _coercible_integer(value, pk=True):
         return 1  # any existing-looking pk: whether it exists is judged elsewhere
-    if prop in CHAR_FIELDS and isinstance(value, int | float) and not isinstance(value, bool):
-        return str(value)
+    if prop in CHAR_FIELDS and isinstance(value, int | float | str) and not isinstance(value, bool):
+        return drf_char_value(value)  # max_length applies after DRF trims the whitespace
     return value
 
 
@@ -106,7 +106,7 @@ def drf_would_accept(contract: Contract, schema_name: str, body: JSON) -> bool:
     """Whether DRF's default coercions turn ``body`` into one valid against ``schema_name``.
 
     Read-only and unknown keys are dropped (DRF ignores both), integer-like values of pk fields become
-    integers and numbers in CharFields become strings; the rest must then validate as it is.
+    integers, CharFields are trimmed and numbers in them become strings; the rest must then validate as it is.
     """
     if not isinstance(body, Mapping):
         return False

@@ -58,6 +58,53 @@ def _run_suite(args: argparse.Namespace) -> int:
     )
 
 
+def _add_certify(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser("certify", help="run the certify profile and write certificate.json and certificate.md")
+    _target_options(p)
+    p.add_argument("--product", type=Path, default=None, help="YAML with vendor, name, version of the product")
+    p.add_argument("--report-dir", type=Path, default=Path("reports"), help="default: reports/")
+    p.set_defaults(handler=_certify)
+
+    v = sub.add_parser("verify-certificate", help="recompute a certificate's hashes against its evidence")
+    v.add_argument("certificate", type=Path)
+    v.add_argument("--evidence-dir", type=Path, default=None, help="default: the certificate's folder")
+    v.set_defaults(handler=_verify_certificate)
+
+
+def _certify(args: argparse.Namespace) -> int:
+    from conformance.reporting import certificate
+    from conformance.runcmd import EXIT_BROKEN, EXIT_USAGE
+
+    try:
+        product = certificate.load_product(args.product)
+    except certificate.CertificateError as exc:
+        print(f"cekura-conformance: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    code = _run_suite(argparse.Namespace(**{**vars(args), "profile": "certify", "seed": None}))
+    if code in (EXIT_USAGE,) or not (args.report_dir / "summary.json").is_file():
+        return code
+    try:
+        cert = certificate.build(args.report_dir, product)
+    except certificate.CertificateError as exc:
+        print(f"cekura-conformance: {exc}", file=sys.stderr)
+        return EXIT_BROKEN
+    json_path, md_path = certificate.write(args.report_dir, cert)
+    print(f"certificate: level {cert['level']} · {json_path} · {md_path}")
+    return code
+
+
+def _verify_certificate(args: argparse.Namespace) -> int:
+    from conformance.reporting import certificate
+
+    result = certificate.verify(args.certificate, args.evidence_dir)
+    if result.ok:
+        print(f"{args.certificate}: the evidence matches; digest and every sha256 recomputed")
+        return 0
+    for problem in result.problems:
+        print(f"{args.certificate}: {problem}")
+    return 1
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="cekura-conformance",
@@ -66,6 +113,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
     _add_run(sub)
+    _add_certify(sub)
     _add_emulator(sub)
     return parser
 
