@@ -1,0 +1,87 @@
+"""No API key in any file the suite writes, nor in what it prints: a run with recognisable keys, then a scan."""
+
+from __future__ import annotations
+
+import io
+import os
+import subprocess
+import sys
+import tarfile
+from pathlib import Path
+
+import yaml
+
+from .conftest import HttpEmulator
+
+KEY_A = "SENTINEL-KEY-ALPHA-7f3a91c0"
+KEY_B = "SENTINEL-KEY-BRAVO-2c8e44d1"
+
+
+def _seed(path: Path) -> Path:
+    tenants = []
+    for key, name, metric in ((KEY_A, "alpha", 10), (KEY_B, "bravo", 20)):
+        tenants.append(
+            {
+                "key": key,
+                "name": name,
+                "metrics": [{"id": metric, "name": f"{name} accuracy"}, {"id": metric + 1, "name": f"{name} latency"}],
+                "dashboards": [
+                    {"name": f"{name} board", "filters": {"field": "timestamp", "op": "gte", "value": "now-7d"}}
+                ],
+            }
+        )
+    path.write_text(yaml.safe_dump({"tenants": tenants}))
+    return path
+
+
+def _texts(root: Path) -> list[tuple[str, bytes]]:
+    """Every file's bytes; tarballs opened, so nothing hides inside an archive."""
+    found: list[tuple[str, bytes]] = []
+    for path in sorted(root.rglob("*")):
+        if not path.is_file():
+            continue
+        data = path.read_bytes()
+        found.append((str(path), data))
+        if path.name.endswith(".tar.gz"):
+            with tarfile.open(fileobj=io.BytesIO(data), mode="r:gz") as tar:
+                for member in tar.getmembers():
+                    extracted = tar.extractfile(member)
+                    if extracted is not None:
+                        found.append((f"{path}!{member.name}", extracted.read()))
+    return found
+
+
+def test_no_key_appears_in_any_file_written_or_line_printed(tmp_path: Path) -> None:
+    server = HttpEmulator("--seed-file", str(_seed(tmp_path / "seed.yaml")))
+    try:
+        reports = tmp_path / "reports"
+        env = {k: v for k, v in os.environ.items() if not k.startswith("CEKURA_")}
+        env["CEKURA_OTHER_API_KEY"] = KEY_B  # one key from the environment, one from the command line
+        proc = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "conformance",
+                "certify",
+                "--base-url",
+                server.base_url,
+                "--api-key",
+                KEY_A,
+                "--report-dir",
+                str(reports),
+            ],
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=300,
+        )
+    finally:
+        server.stop()
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    files = _texts(reports)
+    assert len(files) > 20, "the run wrote its reports"
+    assert any(b"[REDACTED]" in data for _, data in files), "credential headers were recorded, redacted"
+    for key in (KEY_A, KEY_B):
+        leaks = [name for name, data in files if key.encode() in data]
+        assert leaks == [], f"{key} written to {leaks}"
+        assert key not in proc.stdout and key not in proc.stderr
