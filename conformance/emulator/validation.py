@@ -9,7 +9,7 @@ from typing import Any, Literal
 
 from jsonschema.exceptions import ValidationError, best_match
 
-from conformance.calibration import CHAR_FIELDS, FOREIGN_KEYS
+from conformance.calibration import FOREIGN_KEYS
 from conformance.contract import Contract
 from conformance.emulator.errors import FieldError, message
 
@@ -80,7 +80,7 @@ def _kind(name: str, schema: Mapping[str, JSON], members: list[JSON]) -> Kind:
         return "choice"
     if "x-cekura-max-depth" in schema:
         return "filter"
-    if name in CHAR_FIELDS or "string" in types:
+    if "string" in types:
         return "char"
     if "integer" in types:
         return "integer"

@@ -1,0 +1,459 @@
+"""Faulty variants of the emulator, each one deviation from the published behaviour, to prove the suite can fail."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Mapping
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.responses import Response
+
+from conformance.contract import Contract
+from conformance.emulator import jsonio
+from conformance.emulator.app import create_app
+from conformance.emulator.behaviour import Behaviour, Reply
+from conformance.emulator.errors import ApiError, FieldError, detail, message
+from conformance.emulator.store import Store, Tenant, WidgetRow
+from conformance.emulator.validation import FieldSpec
+
+JSON = Any
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_SNAKE = re.compile(r"(?<!^)(?=[A-Z])|(?<=[a-z])(?=[0-9])")
+
+
+def _first_tenant(store: Store) -> Tenant:
+    """The tenant seeded first: where a variant that ignores the key sends every request."""
+    with store.transaction() as conn:
+        row = conn.execute("SELECT id, key, name FROM tenants ORDER BY id LIMIT 1").fetchone()
+    return Tenant(*row)
+
+
+def _filter_nodes(tree: JSON) -> Iterator[Mapping[str, JSON]]:
+    """Every group and condition of a filter tree; iterative, so a hostile nesting depth costs no recursion."""
+    stack = [tree]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            yield node
+            children = node.get("conditions")
+            if isinstance(children, list):
+                stack.extend(children)
+
+
+def _microseconds(value: JSON) -> int | None:
+    """An ISO-8601 text as the store's integer microseconds (naive means UTC); None if it is not one."""
+    try:
+        moment = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return (moment - _EPOCH) // timedelta(microseconds=1)
+
+
+# Authentication and tenancy ---------------------------------------------------------------------------
+
+
+class AnyKeyAccepted(Behaviour):
+    """A key no tenant owns is accepted (as the first tenant's) instead of answering 401."""
+
+    def authenticate(self, key: str | None) -> Tenant:
+        if key and self.store.tenant_by_key(key) is None:
+            return _first_tenant(self.store)
+        return super().authenticate(key)
+
+
+class MissingKeyAccepted(Behaviour):
+    """A request without the X-CEKURA-API-KEY header is served as the first tenant's instead of 401."""
+
+    def authenticate(self, key: str | None) -> Tenant:
+        return super().authenticate(key) if key else _first_tenant(self.store)
+
+
+class CrossTenantVisible(Behaviour):
+    """Lookups are not scoped to the caller: another tenant's widget can be read and patched."""
+
+    def can_see(self, tenant: Tenant, owner: int) -> bool:
+        return True
+
+
+class ForeignDashboardAccepted(Behaviour):
+    """A dashboard id of another tenant is accepted in a body, attaching the widget to it."""
+
+    def related_exists(self, tenant: Tenant, field_name: str, pk: int) -> bool:
+        if field_name == "dashboard":
+            return self.store.dashboard(pk) is not None
+        return super().related_exists(tenant, field_name, pk)
+
+
+# Partial update and read-only fields ------------------------------------------------------------------
+
+
+class ClearsUnsentFields(Behaviour):
+    """A PUT disguised as PATCH: every writable field absent from the body goes back to its default."""
+
+    def apply_widget_patch(self, widget: WidgetRow, changes: Mapping[str, JSON]) -> None:
+        full = {name: spec.default() for name, spec in self.widget_fields.items()}
+        super().apply_widget_patch(widget, {**full, **changes})
+
+
+class EmptyBodyRejected(Behaviour):
+    """An empty PATCH body {} answers 400 "No data provided" although PatchedWidget requires nothing."""
+
+    def validate_widget(self, tenant: Tenant, data: Mapping[str, JSON], *, partial: bool) -> dict[str, JSON]:
+        if partial and not data:
+            raise ApiError(400, {"non_field_errors": [message("no_data")]})
+        return super().validate_widget(tenant, data, partial=partial)
+
+
+class DashboardChangeIgnored(Behaviour):
+    """The dashboard key of a PATCH body is silently dropped, so a widget can never be moved or detached."""
+
+    def validate_widget(self, tenant: Tenant, data: Mapping[str, JSON], *, partial: bool) -> dict[str, JSON]:
+        if partial:
+            data = {key: value for key, value in data.items() if key != "dashboard"}
+        return super().validate_widget(tenant, data, partial=partial)
+
+
+class CreatedAtWritable(Behaviour):
+    """A read-only created_at sent in a PATCH body overwrites the stored creation time."""
+
+    def validate_widget(self, tenant: Tenant, data: Mapping[str, JSON], *, partial: bool) -> dict[str, JSON]:
+        values = super().validate_widget(tenant, data, partial=partial)
+        stamp = _microseconds(data["created_at"]) if partial and "created_at" in data else None
+        if stamp is not None:  # the store's widget columns include created_at, so the UPDATE writes it
+            values["created_at"] = stamp
+        return values
+
+
+# Timestamps -------------------------------------------------------------------------------------------
+
+
+class FrozenUpdatedAt(Behaviour):
+    """updated_at keeps its old value on every PATCH."""
+
+    def next_timestamp(self, previous: int) -> int:
+        return previous
+
+
+class CreatedAtBumped(Behaviour):
+    """created_at is set to the current time by every PATCH, like updated_at."""
+
+    def apply_widget_patch(self, widget: WidgetRow, changes: Mapping[str, JSON]) -> None:
+        super().apply_widget_patch(widget, {**changes, "created_at": self.now()})
+
+
+# Field validation -------------------------------------------------------------------------------------
+
+
+class BlankTimePeriodRejected(Behaviour):
+    """time_period refuses the documented blank "" (BlankEnum) with 400."""
+
+    def validate_choice(self, spec: FieldSpec, value: JSON) -> str:
+        if spec.name == "time_period" and value == "":
+            raise FieldError.of("blank")
+        return super().validate_choice(spec, value)
+
+
+class NullDataTypeRejected(Behaviour):
+    """data_type refuses the documented null (NullEnum) with 400."""
+
+    def validate_field(self, tenant: Tenant, spec: FieldSpec, value: JSON) -> JSON:
+        if spec.name == "data_type" and value is None:
+            raise FieldError.of("null")
+        return super().validate_field(tenant, spec, value)
+
+
+class ChartTypeUnchecked(Behaviour):
+    """chart_type stores any text sent ("donut", "Line", ""), not only line|bar|pie."""
+
+    def validate_choice(self, spec: FieldSpec, value: JSON) -> str:
+        return str(value) if spec.name == "chart_type" else super().validate_choice(spec, value)
+
+
+class AggregationUnchecked(Behaviour):
+    """aggregation_function stores any text sent ("median"), not only its documented members."""
+
+    def validate_choice(self, spec: FieldSpec, value: JSON) -> str:
+        return str(value) if spec.name == "aggregation_function" else super().validate_choice(spec, value)
+
+
+class NameNullRejected(Behaviour):
+    """name refuses null with 400 although it is nullable."""
+
+    def validate_field(self, tenant: Tenant, spec: FieldSpec, value: JSON) -> JSON:
+        if spec.name == "name" and value is None:
+            raise FieldError.of("null")
+        return super().validate_field(tenant, spec, value)
+
+
+class NameLengthUnchecked(Behaviour):
+    """name's maxLength 255 is not enforced: a 256-character name is stored."""
+
+    def field_errors(self, spec: FieldSpec, value: JSON) -> list[str]:
+        return [] if spec.name == "name" else super().field_errors(spec, value)
+
+
+class FieldNullAccepted(Behaviour):
+    """field takes null (stored as a blank) instead of refusing it: field is not nullable."""
+
+    def validate_field(self, tenant: Tenant, spec: FieldSpec, value: JSON) -> JSON:
+        if spec.name == "field" and value is None:
+            return ""  # the column is NOT NULL, as a non-nullable model field is
+        return super().validate_field(tenant, spec, value)
+
+
+# The filter language ----------------------------------------------------------------------------------
+
+
+class RegexOperatorRejected(Behaviour):
+    """A condition with the documented comparison operator regex is refused with 400."""
+
+    def validate_filters(self, spec: FieldSpec, value: JSON) -> JSON:
+        if any(node.get("op") == "regex" for node in _filter_nodes(value)):
+            raise FieldError(["Unsupported operator: regex."])
+        return super().validate_filters(spec, value)
+
+
+class SameRowRejected(Behaviour):
+    """A group with the documented logical operator same_row is refused with 400."""
+
+    def validate_filters(self, spec: FieldSpec, value: JSON) -> JSON:
+        if any(node.get("operator") == "same_row" for node in _filter_nodes(value)):
+            raise FieldError(["Unsupported operator: same_row."])
+        return super().validate_filters(spec, value)
+
+
+class TodayDatesRejected(Behaviour):
+    """The documented relative dates today and today-Nd are refused with 400 (only now-based ones parse)."""
+
+    def validate_filters(self, spec: FieldSpec, value: JSON) -> JSON:
+        for node in _filter_nodes(value):
+            if isinstance(node.get("value"), str) and node["value"].startswith("today"):
+                raise FieldError([f"Invalid relative date: {node['value']}."])
+        return super().validate_filters(spec, value)
+
+
+# effective_filters ------------------------------------------------------------------------------------
+
+
+class EffectiveFiltersIgnoreDashboard(Behaviour):
+    """effective_filters is the widget's filters alone; the dashboard's are left out."""
+
+    def effective_filters(self, dashboard_filters: JSON, widget_filters: JSON) -> JSON:
+        return super().effective_filters(None, widget_filters)
+
+
+class EffectiveFiltersWidgetFirst(Behaviour):
+    """effective_filters ANDs the two sides in the wrong order: the widget's filters first."""
+
+    def effective_filters(self, dashboard_filters: JSON, widget_filters: JSON) -> JSON:
+        return super().effective_filters(widget_filters, dashboard_filters)
+
+
+class EffectiveFiltersKeepEmptySide(Behaviour):
+    """effective_filters is always an and-group of both sides, an empty ({} or null) side included."""
+
+    def effective_filters(self, dashboard_filters: JSON, widget_filters: JSON) -> JSON:
+        return {"operator": "and", "conditions": [dashboard_filters, widget_filters]}
+
+
+class EffectiveFiltersStaleAfterMove(Behaviour):
+    """effective_filters keeps the first dashboard's filters after the widget moves to another one (or none)."""
+
+    def __init__(self, store: Store, contract: Contract, *, max_body_bytes: int = 1 << 20) -> None:
+        super().__init__(store, contract, max_body_bytes=max_body_bytes)
+        self.pinned: dict[int, JSON] = {}  # widget id -> the filters of the dashboard it was on before moving
+
+    def apply_widget_patch(self, widget: WidgetRow, changes: Mapping[str, JSON]) -> None:
+        if "dashboard" in changes and changes["dashboard"] != widget.dashboard:
+            self.pinned.setdefault(widget.id, widget.dashboard_filters)
+        super().apply_widget_patch(widget, changes)
+
+    def represent_widget(self, row: WidgetRow) -> dict[str, JSON]:
+        body = super().represent_widget(row)
+        if row.id in self.pinned:
+            body["effective_filters"] = self.effective_filters(self.pinned[row.id], row.filters)
+        return body
+
+
+class EffectiveFiltersMissDashboardEdits(Behaviour):
+    """effective_filters is computed when the widget is written: later edits of the dashboard's filters never show."""
+
+    def __init__(self, store: Store, contract: Contract, *, max_body_bytes: int = 1 << 20) -> None:
+        super().__init__(store, contract, max_body_bytes=max_body_bytes)
+        self.materialised: dict[int, JSON] = {}  # widget id -> effective_filters as of its last write
+
+    def _materialise(self, widget_id: int) -> None:
+        row = self.store.widget(widget_id)
+        if row is not None:
+            self.materialised[widget_id] = self.effective_filters(row.dashboard_filters, row.filters)
+
+    def create_widget(self, tenant: Tenant, values: Mapping[str, JSON]) -> int:
+        widget_id = super().create_widget(tenant, values)
+        self._materialise(widget_id)
+        return widget_id
+
+    def apply_widget_patch(self, widget: WidgetRow, changes: Mapping[str, JSON]) -> None:
+        super().apply_widget_patch(widget, changes)
+        self._materialise(widget.id)
+
+    def represent_widget(self, row: WidgetRow) -> dict[str, JSON]:
+        body = super().represent_widget(row)
+        if row.id in self.materialised:
+            body["effective_filters"] = self.materialised[row.id]
+        return body
+
+
+# metric_name ------------------------------------------------------------------------------------------
+
+
+class MetricNameOfFirstMetric(Behaviour):
+    """metric_name is the name of the caller's first metric, whichever metric the widget plots."""
+
+    def represent_widget(self, row: WidgetRow) -> dict[str, JSON]:
+        body = super().represent_widget(row)
+        metrics = self.store.metrics(row.tenant)
+        if row.metric is not None and metrics:
+            body["metric_name"] = metrics[0].name
+        return body
+
+
+# Representation and protocol --------------------------------------------------------------------------
+
+
+class IdAsString(Behaviour):
+    """A widget's id is represented as a JSON string ("17") instead of the documented integer."""
+
+    def represent_widget(self, row: WidgetRow) -> dict[str, JSON]:
+        return {**super().represent_widget(row), "id": str(row.id)}
+
+
+class HtmlContentType(Behaviour):
+    """Every JSON body is served as text/html instead of application/json."""
+
+    def render(self, reply: Reply) -> Response:
+        if reply.body is None:
+            return super().render(reply)
+        return Response(
+            jsonio.dumps(reply.body), status_code=reply.status, headers=dict(reply.headers), media_type="text/html"
+        )
+
+
+class MalformedJsonCrashes(Behaviour):
+    """A body that is not valid JSON escapes the parser: 500 instead of a 400."""
+
+    def decode_json(self, raw: bytes) -> JSON:
+        return jsonio.loads_strict(raw)  # the ValueError reaches the last-resort handler
+
+
+class DeleteIsANoOp(Behaviour):
+    """DELETE answers 204 but the widget stays readable and patchable."""
+
+    def delete_widget(self, widget: WidgetRow) -> None:
+        return None
+
+
+# Deviations from DRF conventions only (SHOULD-level): the published docs do not forbid them ---------------
+
+
+class NoAllowOn405(Behaviour):
+    """A 405 answer carries no Allow header."""
+
+    def method_not_allowed(self, method: str, path: str) -> ApiError:
+        return detail(405, "method_not_allowed", method=method)
+
+
+class FiltersUnvalidated(Behaviour):
+    """filters is a plain JSON field: malformed filters (unknown op, unknown operator) are stored as sent."""
+
+    def validate_filters(self, spec: FieldSpec, value: JSON) -> JSON:
+        return self.validate_json(spec, value)
+
+
+class ForbiddenForeignWidget(Behaviour):
+    """Another tenant's widget answers 403 (revealing that the id exists) instead of DRF's 404."""
+
+    def find_widget(self, tenant: Tenant, raw_id: str) -> WidgetRow:
+        pk = self.parse_id(raw_id)
+        row = None if pk is None else self.store.widget(pk)
+        if row is not None and not self.can_see(tenant, row.tenant):
+            raise ApiError(403, {"detail": "You do not have permission to perform this action."})
+        return super().find_widget(tenant, raw_id)
+
+
+class UnknownKeysRejected(Behaviour):
+    """A PATCH body with a key the Widget schema does not declare answers 400 instead of ignoring it."""
+
+    def validate_widget(self, tenant: Tenant, data: Mapping[str, JSON], *, partial: bool) -> dict[str, JSON]:
+        unknown = sorted(set(data) - set(self.contract.schema("Widget")["properties"]))
+        if partial and unknown:
+            raise ApiError(400, {key: ["Unknown field."] for key in unknown})
+        return super().validate_widget(tenant, data, partial=partial)
+
+
+def _registry(*classes: type[Behaviour]) -> dict[str, type[Behaviour]]:
+    # snake_case names from the class names: one spelling to keep in sync, not two.
+    return {_SNAKE.sub("_", cls.__name__).lower(): cls for cls in classes}
+
+
+#: Deviations from the published behaviour: each must make a MUST requirement fail (a "not conformant" verdict).
+VARIANTS: dict[str, type[Behaviour]] = _registry(
+    AnyKeyAccepted,
+    MissingKeyAccepted,
+    CrossTenantVisible,
+    ForeignDashboardAccepted,
+    ClearsUnsentFields,
+    EmptyBodyRejected,
+    DashboardChangeIgnored,
+    CreatedAtWritable,
+    FrozenUpdatedAt,
+    CreatedAtBumped,
+    BlankTimePeriodRejected,
+    NullDataTypeRejected,
+    ChartTypeUnchecked,
+    AggregationUnchecked,
+    NameNullRejected,
+    NameLengthUnchecked,
+    FieldNullAccepted,
+    RegexOperatorRejected,
+    SameRowRejected,
+    TodayDatesRejected,
+    EffectiveFiltersIgnoreDashboard,
+    EffectiveFiltersWidgetFirst,
+    EffectiveFiltersKeepEmptySide,
+    EffectiveFiltersStaleAfterMove,
+    EffectiveFiltersMissDashboardEdits,
+    MetricNameOfFirstMetric,
+    IdAsString,
+    HtmlContentType,
+    MalformedJsonCrashes,
+    DeleteIsANoOp,
+)
+
+#: Deviations from Django REST Framework conventions the docs do not state: SHOULD requirements should notice
+#: them, and no MUST may (a "not conformant" verdict for them would be a false accusation).
+CONVENTION_VARIANTS: dict[str, type[Behaviour]] = _registry(
+    NoAllowOn405,
+    FiltersUnvalidated,
+    ForbiddenForeignWidget,
+    UnknownKeysRejected,
+)
+
+
+def get(name: str) -> type[Behaviour]:
+    """The variant called ``name`` in either registry; KeyError names the known ones."""
+    found = VARIANTS.get(name) or CONVENTION_VARIANTS.get(name)
+    if found is None:
+        raise KeyError(f"unknown variant {name!r}; known: {', '.join([*VARIANTS, *CONVENTION_VARIANTS])}")
+    return found
+
+
+def create_variant_app(name: str, **options: Any) -> Starlette:
+    """A fresh emulator (its own in-memory store and default seed) running the variant ``name``."""
+    return create_app(behaviour=get(name), **options)
+
+
+__all__ = ["CONVENTION_VARIANTS", "VARIANTS", "create_variant_app", "get"]
