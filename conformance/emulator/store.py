@@ -142,6 +142,11 @@ class Store:
         self._keys: dict[str, Tenant] = {}
         self._load_keys()
 
+    def query(self, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+        """Rows of a read-only query, for tests that inspect what is left in the store."""
+        with self._lock:
+            return self._conn.execute(sql, params).fetchall()
+
     def close(self) -> None:
         with self._lock:
             self._conn.close()

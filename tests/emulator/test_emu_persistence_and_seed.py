@@ -109,3 +109,13 @@ def test_default_seed_ids() -> None:
     assert [t.key for t in seed.tenants] == ["cekura-dev-key-tenant-a", "cekura-dev-key-tenant-b"]
     assert [[d["id"] for d in t.dashboards] for t in seed.tenants] == [[1], [2]]
     assert [[m["id"] for m in t.metrics] for t in seed.tenants] == [[1, 2], [3, 4]]
+
+
+async def test_store_query_shows_the_state() -> None:
+    app = create_app()
+    async with client(app, KEY) as c:
+        await c.patch("/dashboards/widgets/1/", json={"name": "seen"})
+    assert app.state.store.query("SELECT id, name FROM widgets ORDER BY id") == [
+        (1, "seen"),
+        (2, "Successful calls per day"),
+    ]
