@@ -13,7 +13,6 @@ from conformance.emulator import Behaviour, create_app
 from conformance.engine.target import TargetConfig
 from conformance.settings import EMBEDDED_KEY, EMBEDDED_OTHER_KEY
 
-pytest_plugins = ["pytester"]
 
 
 class Embedded:
