@@ -66,8 +66,9 @@ class Contract:
 
     @cached_property
     def registry(self) -> Registry[Any]:
-        resource = Resource.from_contents(self.document, default_specification=DRAFT202012)
-        return Registry().with_resource(FRAGMENT_URI, resource)
+        resource: Resource[Any] = Resource.from_contents(self.document, default_specification=DRAFT202012)
+        registry: Registry[Any] = Registry().with_resource(FRAGMENT_URI, resource)
+        return registry
 
     def operations(self) -> Iterator[Operation]:
         for path, item in self.document["paths"].items():

@@ -70,7 +70,7 @@ def _ts(value: JSON) -> datetime | None:
 
 def expected_effective(dashboard_filters: JSON, widget_filters: JSON) -> JSON:
     """The documented AND merge (dashboard first); one side empty gives the other."""
-    empty = ({}, None)
+    empty: tuple[JSON, ...] = ({}, None)
     if dashboard_filters in empty:
         return widget_filters if widget_filters not in empty else {}
     if widget_filters in empty:

@@ -123,7 +123,6 @@ def _collect_raised(exc: BaseException) -> Iterator[FindingRaised]:
 
 def _hypothesis_settings(max_examples: int, *, shrink: bool, stateful_steps: int | None = None) -> Any:
     phases = [Phase.explicit, Phase.generate] + ([Phase.shrink] if shrink else [])
-    extra = {"stateful_step_count": stateful_steps} if stateful_steps else {}
     return hypothesis.settings(
         max_examples=max_examples,
         deadline=None,
@@ -133,7 +132,7 @@ def _hypothesis_settings(max_examples: int, *, shrink: bool, stateful_steps: int
         phases=phases,
         report_multiple_bugs=True,
         print_blob=False,
-        **extra,
+        stateful_step_count=stateful_steps or 50,  # Hypothesis's default; unused outside state machines
     )
 
 

@@ -93,8 +93,8 @@ def junit(data: dict[str, Any]) -> ET.Element:
 
 def write_junit(data: dict[str, Any], report_dir: Path, scrub: Scrubber) -> Path:
     path = report_dir / JUNIT
-    tree = ET.ElementTree(junit(data))
-    ET.indent(tree)
-    text = ET.tostring(tree.getroot(), encoding="unicode", xml_declaration=False)
+    root = junit(data)
+    ET.indent(root)
+    text = ET.tostring(root, encoding="unicode", xml_declaration=False)
     path.write_text('<?xml version="1.0" encoding="utf-8"?>\n' + scrub(text) + "\n")
     return path

@@ -14,7 +14,6 @@ from conformance.engine.target import TargetConfig
 from conformance.settings import EMBEDDED_KEY, EMBEDDED_OTHER_KEY
 
 
-
 class Embedded:
     """An embedded target whose app the test keeps, to look at what is left in its store."""
 
