@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Callable
 from typing import Any
 
@@ -33,8 +32,8 @@ class Embedded:
         return app
 
     def rows(self, table: str) -> list[tuple[Any, ...]]:
-        conn: sqlite3.Connection = self.apps[-1].state.store._conn
-        return conn.execute(f"SELECT id, name FROM {table} ORDER BY id").fetchall()
+        rows: list[tuple[Any, ...]] = self.apps[-1].state.store.query(f"SELECT id, name FROM {table} ORDER BY id")
+        return rows
 
 
 @pytest.fixture
