@@ -13,6 +13,7 @@ Two directions, one module:
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -24,6 +25,8 @@ JSON = Any
 FOREIGN_KEYS = ("dashboard", "metric")
 #: Writable properties that are DRF CharFields (trim whitespace, refuse NUL, accept numbers).
 CHAR_FIELDS = ("name", "field")
+#: Writable properties that are DRF IntegerFields ("5" and 5.0 accepted).
+INTEGER_FIELDS = ("project",)
 
 
 def _pick(choices: Sequence[int | None], seed_value: JSON) -> int | None:
@@ -84,7 +87,8 @@ def _coercible_integer(value: JSON, *, pk: bool) -> bool:
         # DRF's IntegerField takes 5.0; a pk lookup goes through Django, whose int() truncates 5.5.
         return math.isfinite(value) and (pk or value.is_integer())
     if isinstance(value, str):
-        text = value.strip()
+        # DRF's IntegerField drops a zero fraction first ("5.0" -> "5"), as its re_decimal does.
+        text = value.strip() if pk else re.sub(r"\.0*\s*$", "", value.strip())
         try:
             number = float(text) if pk else int(text)
         except ValueError:
@@ -97,6 +101,8 @@ def _coerced(contract: Contract, schema_name: str, prop: str, value: JSON) -> JS
     """``value`` as DRF would coerce it before validation, or ``value`` itself."""
     if prop in FOREIGN_KEYS and value is not None and _coercible_integer(value, pk=True):
         return 1  # any existing-looking pk: whether it exists is judged elsewhere
+    if prop in INTEGER_FIELDS and value is not None and _coercible_integer(value, pk=False):
+        return int(float(value)) if not isinstance(value, int) else value
     if prop in CHAR_FIELDS and isinstance(value, int | float | str) and not isinstance(value, bool):
         return drf_char_value(value)  # max_length applies after DRF trims the whitespace
     return value

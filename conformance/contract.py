@@ -111,9 +111,15 @@ class Contract:
         return sorted(self.validator(schema).iter_errors(instance), key=lambda e: list(e.path))
 
     def properties(self, schema_name: str) -> dict[str, Mapping[str, JSON]]:
-        """A schema's properties with a top-level ``$ref`` of each followed."""
-        props = self.schema(schema_name).get("properties", {})
-        return {name: self._deref(sub) for name, sub in props.items()}
+        """A schema's properties (through a top-level ``$ref`` and ``allOf``), each property's ``$ref`` followed."""
+        found: dict[str, Mapping[str, JSON]] = {}
+        pending: list[Mapping[str, JSON]] = [self.schema(schema_name)]
+        while pending:
+            schema = self._deref(pending.pop(0))
+            pending.extend(schema.get("allOf", []))
+            for name, sub in schema.get("properties", {}).items():
+                found.setdefault(name, self._deref(sub))
+        return found
 
     def _deref(self, schema: Mapping[str, JSON]) -> Mapping[str, JSON]:
         while "$ref" in schema and len(schema) == 1:

@@ -214,7 +214,9 @@ class PropertyEnv:
 
     # -- judging -------------------------------------------------------------------------------------------
     def schema_name_for(self, case: Any) -> str:
-        return "Dashboard" if "/dashboards/dashboards/" in case.operation.path else "PatchedWidget"
+        if "/dashboards/dashboards/" in case.operation.path:
+            return "Dashboard"
+        return "WidgetCreate" if case.operation.method.upper() == "POST" else "PatchedWidget"
 
     def st_findings(
         self, case: Any, response: Any, stage: str, checks: tuple[Callable[..., Any], ...], **kwargs: Any

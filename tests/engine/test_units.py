@@ -105,6 +105,11 @@ def test_calibration_accepts_what_drf_coerces_and_nothing_else() -> None:
     assert calibration.drf_would_accept(c, "PatchedWidget", {"dashboard": 5.0})
     assert calibration.drf_would_accept(c, "PatchedWidget", {"field": " " + "*" * 255})  # trimmed to 255
     assert not calibration.drf_would_accept(c, "PatchedWidget", {"field": "*" * 256})
+    assert calibration.drf_would_accept(c, "Dashboard", {"project": "5", "name": 3})
+    assert calibration.drf_would_accept(c, "Dashboard", {"project": "5.0"})
+    assert not calibration.drf_would_accept(c, "Dashboard", {"project": "5.5"})
+    assert not calibration.drf_would_accept(c, "WidgetCreate", {"field": "duration"})  # chart_type is required
+    assert calibration.drf_would_accept(c, "WidgetCreate", {"chart_type": "bar", "metric": "2"})
     assert not calibration.drf_would_accept(c, "PatchedWidget", {"metric": "abc"})
     assert not calibration.drf_would_accept(c, "PatchedWidget", {"metric": True})
     assert not calibration.drf_would_accept(c, "PatchedWidget", {"chart_type": ""})
