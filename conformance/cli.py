@@ -105,6 +105,20 @@ def _verify_certificate(args: argparse.Namespace) -> int:
     return 1
 
 
+def _add_selftest(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser("selftest", help="run the suite against faulty emulator variants: each must fail it")
+    p.add_argument("--profile", choices=["quick", "full", "certify"], default="quick", help="default: quick")
+    p.add_argument("--seed", type=int, default=None, help="generation seed (default: a fixed one)")
+    p.add_argument("--only", nargs="+", metavar="NAME", default=None, help="only these variants (and the clean one)")
+    p.set_defaults(handler=_run_selftest)
+
+
+def _run_selftest(args: argparse.Namespace) -> int:
+    from conformance.selftest import main as selftest
+
+    return selftest(profile=args.profile, seed=args.seed, only=args.only)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="cekura-conformance",
@@ -115,6 +129,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_run(sub)
     _add_certify(sub)
     _add_emulator(sub)
+    _add_selftest(sub)
     return parser
 
 

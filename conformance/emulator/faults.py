@@ -25,9 +25,7 @@ _SNAKE = re.compile(r"(?<!^)(?=[A-Z])|(?<=[a-z])(?=[0-9])")
 
 def _first_tenant(store: Store) -> Tenant:
     """The tenant seeded first: where a variant that ignores the key sends every request."""
-    with store.transaction() as conn:
-        row = conn.execute("SELECT id, key, name FROM tenants ORDER BY id LIMIT 1").fetchone()
-    return Tenant(*row)
+    return Tenant(*store.query("SELECT id, key, name FROM tenants ORDER BY id LIMIT 1")[0])
 
 
 def _filter_nodes(tree: JSON) -> Iterator[Mapping[str, JSON]]:

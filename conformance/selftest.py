@@ -1,0 +1,307 @@
+"""``cekura-conformance selftest``: run the suite against faulty emulator variants to prove that it can fail."""
+
+from __future__ import annotations
+
+import dataclasses
+import sys
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+
+from conformance.emulator import Behaviour, create_app
+from conformance.emulator.faults import CONVENTION_VARIANTS, VARIANTS
+from conformance.engine.catalogue import Catalogue
+from conformance.engine.catalogue import default as default_catalogue
+from conformance.engine.outcomes import Status
+from conformance.engine.profiles import Profile
+from conformance.engine.profiles import get as get_profile
+from conformance.engine.runner import Engine, RunResult
+from conformance.engine.target import TargetConfig
+from conformance.settings import EMBEDDED_KEY, EMBEDDED_OTHER_KEY
+
+# A fixed default seed: two sweeps of the same code give the same table, so a change in it means a change in code.
+DEFAULT_SEED = 20260101
+CLEAN = "clean emulator"
+EXIT_PASSED = 0
+EXIT_FAILED = 1
+EXIT_USAGE = 2
+
+Write = Callable[[str], None]
+
+
+@dataclass
+class Outcome:
+    """One engine sweep against one emulator (a variant, or the unmodified one)."""
+
+    name: str
+    description: str
+    kind: str  # "fault" (must fail a MUST), "convention" (must fail only SHOULDs) or "clean" (must pass)
+    must_failed: list[str] = field(default_factory=list)  # counted MUST requirements that failed
+    other_failed: list[str] = field(default_factory=list)  # SHOULD, MAY and tentative ones that failed
+    errored: list[str] = field(default_factory=list)
+    unclaimed: list[str] = field(default_factory=list)  # property findings whose check key no requirement owns
+    totals: dict[str, int] = field(default_factory=dict)
+    exit_code: int | None = None
+    error: str | None = None  # the engine raised, or the run stopped early (fatal)
+    seconds: float = 0.0
+
+    @property
+    def killed(self) -> bool:
+        """A MUST failed: the verdict a vendor would get is "not conformant"."""
+        return self.error is None and bool(self.must_failed)
+
+    @property
+    def ok(self) -> bool:
+        """Whether this sweep came out as the self-test expects for its kind."""
+        if self.error is not None:
+            return False
+        if self.kind == "fault":
+            return self.killed
+        if self.kind == "convention":
+            # Noticed by a SHOULD, and no MUST accuses a deviation the published docs do not forbid.
+            return bool(self.other_failed) and not self.must_failed
+        return self.exit_code == 0
+
+    @property
+    def verdict(self) -> str:
+        if self.error is not None:
+            return "ERROR"
+        if self.kind == "clean":
+            return "PASS" if self.ok else "FAIL"
+        if self.must_failed:
+            return "KILLED" if self.kind == "fault" else "MUST FAILED"
+        return "DETECTED" if self.other_failed else "SURVIVED"
+
+    def detail(self) -> str:
+        if self.error is not None:
+            return self.error.splitlines()[0][:200]
+        if self.kind == "clean":
+            counts = ", ".join(f"{n} {status}" for status, n in self.totals.items() if n)
+            return f"exit {self.exit_code} ({counts})"
+        notes = [f"{len(self.errored)} errored"] if self.errored else []
+        notes += [f"unclaimed findings: {', '.join(self.unclaimed)}"] if self.unclaimed else []
+        tail = f"  [{'; '.join(notes)}]" if notes else ""
+        if self.must_failed:
+            extra = f" (+{len(self.other_failed)} SHOULD)" if self.other_failed else ""
+            return f"by {', '.join(self.must_failed)}{extra}{tail}"
+        if self.other_failed:
+            note = "SHOULD only: no MUST failed" if self.kind == "fault" else "SHOULD"
+            return f"by {', '.join(self.other_failed)} ({note}){tail}"
+        return f"no requirement failed{tail}"
+
+
+@dataclass
+class Report:
+    profile: str
+    seed: int
+    must_ids: list[str]
+    outcomes: list[Outcome]  # faults and conventions, in registry order
+    clean: Outcome
+    full_sweep: bool  # every registered fault ran, so MUST coverage is judged
+    seconds: float = 0.0
+
+    @property
+    def faults(self) -> list[Outcome]:
+        return [o for o in self.outcomes if o.kind == "fault"]
+
+    @property
+    def conventions(self) -> list[Outcome]:
+        return [o for o in self.outcomes if o.kind == "convention"]
+
+    def kills_by_must(self) -> dict[str, list[str]]:
+        """MUST id -> the fault variants its failure killed."""
+        table: dict[str, list[str]] = {rid: [] for rid in self.must_ids}
+        for outcome in self.faults:
+            if outcome.killed:
+                for rid in outcome.must_failed:
+                    table.setdefault(rid, []).append(outcome.name)
+        return table
+
+    def idle_musts(self) -> list[str]:
+        return [rid for rid, names in self.kills_by_must().items() if not names]
+
+    @property
+    def passed(self) -> bool:
+        """Every fault killed by a MUST, the clean emulator conformant, and (full sweeps) every MUST killing one.
+
+        Convention variants are reported, not judged: a MUST failing on one points at the catalogue.
+        """
+        coverage_ok = not self.full_sweep or not self.idle_musts()
+        return self.clean.ok and all(o.ok for o in self.faults) and coverage_ok
+
+    @property
+    def exit_code(self) -> int:
+        return EXIT_PASSED if self.passed else EXIT_FAILED
+
+
+def outcome_of(name: str, description: str, kind: str, result: RunResult, catalogue: Catalogue) -> Outcome:
+    """Sort a run's requirement verdicts into what the kill table needs."""
+    failed = [r for r in result.requirements if r.status is Status.FAILED]
+    claimed = {check for requirement in catalogue.requirements for check in requirement.checks}
+    found = {key for stage in result.stages for key in stage.findings}
+    return Outcome(
+        name=name,
+        description=description,
+        kind=kind,
+        must_failed=[r.requirement.id for r in failed if r.requirement.counts_for_conformance],
+        other_failed=[r.requirement.id for r in failed if not r.requirement.counts_for_conformance],
+        errored=[r.requirement.id for r in result.requirements if r.status is Status.ERRORED],
+        unclaimed=sorted(found - claimed),
+        totals=result.totals(),
+        exit_code=result.exit_code,
+        error=f"run stopped early: {result.fatal}" if result.fatal else None,
+    )
+
+
+def sweep(
+    name: str, behaviour: type[Behaviour], kind: str, profile: Profile, seed: int, catalogue: Catalogue
+) -> Outcome:
+    """The whole suite against a fresh in-process emulator running ``behaviour``; never raises an Exception."""
+    description = (behaviour.__doc__ or "").strip().splitlines()[0] if behaviour.__doc__ else ""
+    config = TargetConfig(
+        api_key=EMBEDDED_KEY,
+        other_api_key=EMBEDDED_OTHER_KEY,
+        app_factory=lambda: create_app(behaviour=behaviour),
+    )
+    started = time.perf_counter()
+    engine: Engine | None = None
+    try:
+        engine = Engine(config, profile, seed=seed, catalogue=catalogue)
+        with engine:
+            result = engine.run_all()
+        outcome = outcome_of(name, description, kind, result, catalogue)
+    except Exception as exc:  # one variant breaking the engine must not end the sweep of the others
+        partial = engine.result if engine else None
+        outcome = (
+            outcome_of(name, description, kind, partial, catalogue) if partial else Outcome(name, description, kind)
+        )
+        outcome.error = f"{type(exc).__name__}: {exc}"
+    outcome.seconds = time.perf_counter() - started
+    return outcome
+
+
+def selected(only: Iterable[str] | None) -> list[tuple[str, type[Behaviour], str]]:
+    """(name, behaviour, kind) for the requested variants; KeyError for an unknown name."""
+    every = [(n, b, "fault") for n, b in VARIANTS.items()] + [
+        (n, b, "convention") for n, b in CONVENTION_VARIANTS.items()
+    ]
+    if only is None:
+        return every
+    wanted = list(dict.fromkeys(only))
+    unknown = [n for n in wanted if n not in VARIANTS and n not in CONVENTION_VARIANTS]
+    if unknown:
+        raise KeyError(", ".join(unknown))
+    return [item for item in every if item[0] in wanted]
+
+
+def run(
+    profile: Profile,
+    seed: int,
+    *,
+    only: Iterable[str] | None = None,
+    catalogue: Catalogue | None = None,
+    on_outcome: Callable[[Outcome], None] | None = None,
+) -> Report:
+    """Sweep the selected variants and the unmodified emulator; shrinking is off (a kill needs no minimal example)."""
+    started = time.perf_counter()
+    profile = dataclasses.replace(profile, shrink=False)
+    chosen = selected(only)
+    catalogue = catalogue or default_catalogue()
+    outcomes: list[Outcome] = []
+    for name, behaviour, kind in chosen:
+        outcomes.append(sweep(name, behaviour, kind, profile, seed, catalogue))
+        if on_outcome:
+            on_outcome(outcomes[-1])
+    clean = sweep(CLEAN, Behaviour, "clean", profile, seed, catalogue)
+    if on_outcome:
+        on_outcome(clean)
+    return Report(
+        profile=profile.name,
+        seed=seed,
+        must_ids=[r.id for r in catalogue.requirements if r.counts_for_conformance],
+        outcomes=outcomes,
+        clean=clean,
+        full_sweep=only is None,
+        seconds=time.perf_counter() - started,
+    )
+
+
+# Console -----------------------------------------------------------------------------------------------
+
+
+def row(outcome: Outcome, width: int) -> str:
+    return f"{outcome.name:<{width}}  {outcome.verdict:<11} {outcome.detail()}  [{outcome.seconds:.1f} s]"
+
+
+def summary(report: Report) -> list[str]:
+    faults, conventions = report.faults, report.conventions
+    killed = sum(o.killed for o in faults)
+    lines = [""]
+    if faults:
+        lines.append(f"kill rate: {killed}/{len(faults)} fault variants killed by a MUST ({killed / len(faults):.0%})")
+        survivors = [o for o in faults if not o.killed]
+        if survivors:
+            lines.append("not killed: " + ", ".join(f"{o.name} ({o.verdict})" for o in survivors))
+    if conventions:
+        noticed = sum(o.ok for o in conventions)
+        lines.append(f"convention variants noticed by a SHOULD and by no MUST: {noticed}/{len(conventions)}")
+        accused = [f"{o.name} by {', '.join(o.must_failed)}" for o in conventions if o.must_failed]
+        if accused:
+            lines.append("  MUST failed on a deviation the catalogue calls acceptable: " + "; ".join(accused))
+    unclaimed = sorted({key for o in [*report.outcomes, report.clean] for key in o.unclaimed})
+    if unclaimed:
+        lines.append(f"property findings no requirement owns (lost evidence): {', '.join(unclaimed)}")
+    idle = report.idle_musts()
+    if report.full_sweep:
+        lines.append(f"MUST requirements that killed no variant: {', '.join(idle) if idle else 'none'}")
+    lines.append("MUST requirements and the variants they kill:")
+    width = max((len(rid) for rid in report.must_ids), default=0)
+    for rid, names in report.kills_by_must().items():
+        lines.append(f"  {rid:<{width}}  {', '.join(names) if names else '-'}")
+    lines.append(f"clean emulator: {report.clean.verdict} {report.clean.detail()}")
+    lines.append(f"wall time: {report.seconds:.1f} s (profile {report.profile}, shrinking off, seed {report.seed})")
+    lines.append("SELFTEST PASSED" if report.passed else "SELFTEST FAILED")
+    return lines
+
+
+def main(
+    *, profile: str = "quick", seed: int | None = None, only: Sequence[str] | None = None, write: Write | None = None
+) -> int:
+    """The CLI entry: the kill table as each sweep ends, then the summary; 0 only if everything came out as expected."""
+    out: Write = write or (lambda line: print(line, flush=True))
+    try:
+        chosen_profile = get_profile(profile)
+        chosen = selected(only)
+    except KeyError as exc:
+        out(f"error: unknown variant {exc}; known: {', '.join([*VARIANTS, *CONVENTION_VARIANTS])}")
+        return EXIT_USAGE
+    except Exception as exc:  # ConfigurationError: an unknown profile
+        out(f"error: {exc}")
+        return EXIT_USAGE
+    fixed = chosen_profile.fixed_seed
+    if seed is not None and fixed is not None and seed != fixed:
+        out(f"error: the {chosen_profile.name} profile always runs with seed {fixed}")
+        return EXIT_USAGE
+    seed = fixed or (seed if seed is not None else DEFAULT_SEED)
+    width = max([len(CLEAN), *(len(name) for name, _, _ in chosen)])
+    out(f"selftest: {len(chosen)} variants and the clean emulator · profile {chosen_profile.name} · seed {seed}")
+    header: list[str] = []
+    if any(kind == "fault" for _, _, kind in chosen):
+        out("\nfault variants (deviations from the published docs; killed = a MUST requirement failed):")
+
+    def show(outcome: Outcome) -> None:
+        # Conventions and the clean run get their own heading, so the kill table reads on its own.
+        if outcome.kind != "fault" and outcome.kind not in header:
+            header.append(outcome.kind)
+            out({"convention": "\nconvention variants (DRF defaults the docs do not state; SHOULD-level):",
+                 "clean": "\nunmodified emulator:"}[outcome.kind])  # fmt: skip
+        out(row(outcome, width))
+
+    report = run(chosen_profile, seed, only=only, on_outcome=show)
+    for line in summary(report):
+        out(line)
+    return report.exit_code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

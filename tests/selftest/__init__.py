@@ -1,0 +1,1 @@
+"""The self-test of the suite against faulty emulator variants."""

@@ -1,0 +1,141 @@
+"""The self-test: every faulty variant fails a MUST, every MUST fails a variant, the clean emulator passes."""
+
+from __future__ import annotations
+
+import argparse
+import re
+from typing import Any
+
+import pytest
+
+from conformance import cli, selftest
+from conformance.emulator import Behaviour
+from conformance.emulator.faults import CONVENTION_VARIANTS, VARIANTS, create_variant_app
+from conformance.engine.catalogue import default as catalogue
+from conformance.engine.profiles import get
+from conformance.engine.runner import Engine, RunResult
+
+ALL = {**VARIANTS, **CONVENTION_VARIANTS}
+# SCHEMA-01 judges a 200's stored filters against the Filter grammar, while FLT-04 rates validating that grammar
+# a SHOULD ("a plain JSONField would store anything"): the catalogue contradicts itself for this variant.
+KNOWN_MUST_ON_CONVENTION = {"filters_unvalidated": "WPATCH-SCHEMA-01 judges stored filters though FLT-04 is a SHOULD"}
+
+
+@pytest.fixture(scope="module")
+def report() -> selftest.Report:
+    """One sweep of every variant and the clean emulator, shared by the slow tests below."""
+    return selftest.run(get("quick"), selftest.DEFAULT_SEED)
+
+
+# Fast: the registries themselves -------------------------------------------------------------------------
+
+
+def _overridden(cls: type[Behaviour]) -> list[str]:
+    """Behaviour's methods the variant (or a class between it and Behaviour) replaces."""
+    return [
+        name
+        for name, value in vars(Behaviour).items()
+        if callable(value) and not name.startswith("__") and getattr(cls, name) is not value
+    ]
+
+
+@pytest.mark.parametrize("name", list(ALL))
+def test_each_variant_is_one_documented_deviation(name: str) -> None:
+    cls = ALL[name]
+    assert issubclass(cls, Behaviour) and cls is not Behaviour
+    doc = (cls.__doc__ or "").strip()
+    assert doc and "\n" not in doc, f"{name}: the docstring must be one line saying the deviation"
+    assert _overridden(cls), f"{name} changes no method of Behaviour"
+    assert re.fullmatch(r"[a-z][a-z0-9]*(_[a-z0-9]+)*", name), f"{name} is not snake_case"
+
+
+def test_registries_are_large_disjoint_and_build_fresh_apps() -> None:
+    assert len(VARIANTS) >= 20
+    assert not set(VARIANTS) & set(CONVENTION_VARIANTS)
+    first, second = create_variant_app("frozen_updated_at"), create_variant_app("frozen_updated_at")
+    assert type(first.state.behaviour) is VARIANTS["frozen_updated_at"]
+    assert first.state.store is not second.state.store
+    with pytest.raises(KeyError, match="unknown variant"):
+        create_variant_app("no_such_variant")
+
+
+def test_an_engine_crash_is_an_error_row_not_a_crash(monkeypatch: pytest.MonkeyPatch) -> None:
+    class Exploding(Engine):
+        def run_all(self) -> RunResult:
+            raise RuntimeError("boom")
+
+    monkeypatch.setattr(selftest, "Engine", Exploding)
+    profile = get("quick")
+    outcome = selftest.sweep("frozen_updated_at", VARIANTS["frozen_updated_at"], "fault", profile, 1, catalogue())
+    assert outcome.verdict == "ERROR" and outcome.error == "RuntimeError: boom"
+    assert not outcome.killed and not outcome.ok
+    clean = selftest.Outcome(selftest.CLEAN, "", "clean", exit_code=0)
+    musts = [r.id for r in catalogue().requirements if r.counts_for_conformance]
+    assert not selftest.Report("quick", 1, musts, [outcome], clean, full_sweep=False).passed
+
+
+def test_cli_delegates_and_refuses_unknown_names(monkeypatch: pytest.MonkeyPatch) -> None:
+    seen: dict[str, Any] = {}
+
+    def fake(**kwargs: Any) -> int:
+        seen.update(kwargs)
+        return 0
+
+    monkeypatch.setattr(selftest, "main", fake)
+    assert cli.main(["selftest", "--seed", "5", "--only", "frozen_updated_at", "delete_is_a_no_op"]) == 0
+    assert seen == {"profile": "quick", "seed": 5, "only": ["frozen_updated_at", "delete_is_a_no_op"]}
+    monkeypatch.undo()
+    lines: list[str] = []
+    assert selftest.main(only=["no_such_variant"], write=lines.append) == selftest.EXIT_USAGE
+    assert "no_such_variant" in lines[0] and "frozen_updated_at" in lines[0]
+    assert isinstance(cli.build_parser().parse_args(["selftest"]), argparse.Namespace)
+
+
+# Slow: one sweep of the whole suite per variant ----------------------------------------------------------
+
+
+@pytest.mark.slow
+def test_every_fault_variant_is_killed_by_a_must(report: selftest.Report) -> None:
+    assert [o.name for o in report.faults] == list(VARIANTS)
+    survivors = {o.name: f"{o.verdict}: {o.detail()}" for o in report.faults if not o.killed}
+    assert survivors == {}
+
+
+@pytest.mark.slow
+def test_every_must_requirement_kills_at_least_one_variant(report: selftest.Report) -> None:
+    musts = [r.id for r in catalogue().requirements if r.counts_for_conformance]
+    assert report.must_ids == musts
+    assert report.idle_musts() == []
+
+
+@pytest.mark.slow
+def test_the_clean_emulator_passes_every_requirement(report: selftest.Report) -> None:
+    clean = report.clean
+    assert clean.error is None and clean.exit_code == 0
+    assert clean.must_failed == [] and clean.other_failed == [] and clean.errored == []
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    "name",
+    [
+        pytest.param(name, marks=pytest.mark.xfail(reason=KNOWN_MUST_ON_CONVENTION[name], strict=True))
+        if name in KNOWN_MUST_ON_CONVENTION
+        else name
+        for name in CONVENTION_VARIANTS
+    ],
+)
+def test_a_convention_variant_is_noticed_by_a_should_and_by_no_must(report: selftest.Report, name: str) -> None:
+    outcome = next(o for o in report.conventions if o.name == name)
+    assert outcome.error is None
+    assert outcome.other_failed, f"{name}: no SHOULD noticed it"
+    assert outcome.must_failed == [], f"{name}: a MUST failed on a deviation the catalogue calls acceptable"
+
+
+@pytest.mark.slow
+def test_the_selftest_verdict_and_summary(report: selftest.Report) -> None:
+    assert report.passed and report.exit_code == selftest.EXIT_PASSED
+    text = "\n".join(selftest.summary(report))
+    assert f"kill rate: {len(VARIANTS)}/{len(VARIANTS)}" in text
+    assert "MUST requirements that killed no variant: none" in text
+    assert "SELFTEST PASSED" in text
