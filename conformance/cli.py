@@ -105,6 +105,19 @@ def _verify_certificate(args: argparse.Namespace) -> int:
     return 1
 
 
+def _add_report(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser("report", help="render the last run's Allure results as HTML (Allure 3; needs Node.js)")
+    p.add_argument("--report-dir", type=Path, default=Path("reports"), help="the run's report dir (default: reports/)")
+    p.add_argument("--output", type=Path, default=None, help="where the HTML goes (default: REPORT_DIR/allure-report)")
+    p.set_defaults(handler=_run_report)
+
+
+def _run_report(args: argparse.Namespace) -> int:
+    from conformance.reporting.allure_html import main as render_report
+
+    return render_report(args.report_dir, args.output)
+
+
 def _add_selftest(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("selftest", help="run the suite against faulty emulator variants: each must fail it")
     p.add_argument("--profile", choices=["quick", "full", "certify"], default="quick", help="default: quick")
@@ -130,6 +143,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_certify(sub)
     _add_emulator(sub)
     _add_selftest(sub)
+    _add_report(sub)
     return parser
 
 

@@ -74,6 +74,9 @@ class SuiteSession:
         scrubber = Scrubber([self.settings.target.api_key, self.settings.target.other_api_key])
         results.write_summary(data, self.settings.report_dir, scrubber)
         results.write_junit(data, self.settings.report_dir, scrubber)
+        from conformance.reporting import allure_files  # environment, categories, executor into allure-results
+
+        allure_files.write_for_session(data, scrubber)
         return data
 
 

@@ -1,0 +1,220 @@
+"""``cekura-conformance report``: render the run's allure-results as HTML with a pinned Allure 3, history kept."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import shlex
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+from conformance.engine import results
+from conformance.reporting.allure_files import CATEGORY_RULES, REPORT_NAME
+
+NPM_DIR = Path(__file__).parent / "npm"
+RESULTS = "allure-results"
+REPORT = "allure-report"
+CONFIG = "allurerc.json"
+HISTORY = Path("history") / "history.jsonl"
+# Which run the last history point belongs to, so rendering the same run twice replaces its point.
+HISTORY_STAMP = Path("history") / "last-run.json"
+MIN_NODE = (20, 19)
+EXIT_USAGE = 2
+EXIT_BROKEN = 3
+TIMEOUT_INSTALL = 600
+TIMEOUT_GENERATE = 300
+
+
+class ReportError(Exception):
+    """A one-line reason the report cannot be rendered, and the exit code that goes with it."""
+
+    def __init__(self, message: str, code: int = EXIT_USAGE) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+def allure_version() -> str:
+    return str(json.loads((NPM_DIR / "package.json").read_text())["dependencies"]["allure"])
+
+
+def cache_dir() -> Path:
+    """Where the pinned Allure is installed: per user and per version, never inside site-packages."""
+    root = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(root) / "cekura-conformance" / f"allure-{allure_version()}"
+
+
+def find_tools() -> tuple[str, str]:
+    node, npm = shutil.which("node"), shutil.which("npm")
+    missing = [name for name, path in (("node", node), ("npm", npm)) if path is None]
+    if node is None or npm is None:
+        raise ReportError(
+            f"the HTML report needs Node.js {'.'.join(map(str, MIN_NODE))}+ and npm ({' and '.join(missing)} not "
+            "found on PATH); summary.json and junit.xml hold the same results"
+        )
+    try:
+        out = subprocess.run([node, "--version"], capture_output=True, text=True, timeout=30, check=True).stdout
+    except (OSError, subprocess.SubprocessError) as exc:
+        raise ReportError(f"cannot run {node} --version: {exc}") from None
+    match = re.match(r"v?(\d+)\.(\d+)", out.strip())
+    if not match or (int(match[1]), int(match[2])) < MIN_NODE:
+        raise ReportError(f"Allure 3 needs Node.js {'.'.join(map(str, MIN_NODE))}+, found {out.strip() or 'unknown'}")
+    return node, npm
+
+
+def _lock_digest() -> str:
+    digest = hashlib.sha256()
+    for name in ("package.json", "package-lock.json"):
+        digest.update((NPM_DIR / name).read_bytes())
+    return digest.hexdigest()
+
+
+def _cli(home: Path) -> Path:
+    package = home / "node_modules" / "allure"
+    return package / str(json.loads((package / "package.json").read_text())["bin"])
+
+
+def _installed(home: Path, digest: str) -> bool:
+    try:
+        return (home / ".installed").read_text().strip() == digest and _cli(home).is_file()
+    except (OSError, ValueError, KeyError):
+        return False
+
+
+def ensure_allure(npm: str) -> Path:
+    """The pinned Allure's CLI script, installed with ``npm ci`` from the shipped lock on first use."""
+    home, digest = cache_dir(), _lock_digest()
+    if _installed(home, digest):
+        return _cli(home)
+    print(f"cekura-conformance: installing Allure {allure_version()} into {home} (once)", file=sys.stderr)
+    # Installed beside the final place and renamed at the end: an interrupted install never looks complete.
+    staging = home.with_name(f"{home.name}.staging-{os.getpid()}")
+    shutil.rmtree(staging, ignore_errors=True)
+    staging.mkdir(parents=True)
+    try:
+        for name in ("package.json", "package-lock.json"):
+            shutil.copyfile(NPM_DIR / name, staging / name)
+        env = {**os.environ, "npm_config_update_notifier": "false", "npm_config_fund": "false"}
+        try:
+            done = subprocess.run(
+                [npm, "ci", "--ignore-scripts", "--no-audit", "--no-fund", "--loglevel=error"],
+                cwd=staging,
+                env=env,
+                capture_output=True,
+                text=True,
+                timeout=TIMEOUT_INSTALL,
+            )
+        except (OSError, subprocess.SubprocessError) as exc:
+            raise ReportError(f"npm ci failed: {exc}", EXIT_BROKEN) from None
+        if done.returncode != 0:
+            tail = " | ".join((done.stderr or done.stdout).strip().splitlines()[-3:])
+            raise ReportError(f"npm ci could not install Allure {allure_version()}: {tail}", EXIT_BROKEN)
+        (staging / ".installed").write_text(digest + "\n")
+        shutil.rmtree(home, ignore_errors=True)
+        try:
+            staging.rename(home)
+        except OSError:
+            if not _installed(home, digest):  # else another process finished the same install first
+                raise
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return _cli(home)
+
+
+def _run_key(report_dir: Path) -> str | None:
+    """Identifies the run whose results are rendered (from summary.json), or None if there is no summary."""
+    try:
+        data = json.loads((report_dir / results.SUMMARY).read_text())
+        return f"{data['started_at']} seed={data['seed']} tag={(data.get('fixtures') or {}).get('tag')}"
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def _prepare_history(report_dir: Path, key: str | None) -> int:
+    """Drop the point a previous rendering of this same run appended; return the number of points kept."""
+    history = report_dir / HISTORY
+    history.parent.mkdir(parents=True, exist_ok=True)
+    lines = history.read_text(encoding="utf-8").splitlines(keepends=True) if history.is_file() else []
+    try:
+        stamp = json.loads((report_dir / HISTORY_STAMP).read_text())
+    except (OSError, ValueError):
+        stamp = {}
+    if key is not None and stamp.get("run") == key and isinstance(stamp.get("kept"), int):
+        lines = lines[: stamp["kept"]]
+        history.write_text("".join(lines), encoding="utf-8")
+    return len(lines)
+
+
+def config(report_dir: Path, output: Path) -> dict[str, Any]:
+    """The allurerc: report name, output, history file, our three categories, the awesome plugin only."""
+    return {
+        "name": REPORT_NAME,
+        "output": str(output),
+        "historyPath": str(report_dir / HISTORY),
+        "appendHistory": True,
+        "categories": [{k: v for k, v in rule.items() if k != "description"} for rule in CATEGORY_RULES],
+        "plugins": {
+            "awesome": {"options": {"reportName": REPORT_NAME, "groupBy": ["feature"]}},
+            # Allure adds its agent plugin unless the config names it; nothing here is for an agent.
+            "agent": {"enabled": False},
+        },
+    }
+
+
+def _clear_output(output: Path) -> None:
+    """Allure writes over the output without removing stale files; remove only a previous report, nothing else."""
+    if not output.exists():
+        return
+    if output.is_dir() and (not any(output.iterdir()) or (output / "index.html").is_file()):
+        shutil.rmtree(output)
+        return
+    raise ReportError(f"{output} exists and is not an Allure report: choose another --output")
+
+
+def render(report_dir: Path, output: Path | None = None) -> Path:
+    """Render REPORT_DIR/allure-results into OUTPUT (default REPORT_DIR/allure-report); return its index.html."""
+    report_dir = report_dir.resolve()
+    output = (output or report_dir / REPORT).resolve()
+    results_dir = report_dir / RESULTS
+    if not results_dir.is_dir() or not any(results_dir.glob("*-result.json")):
+        raise ReportError(f"no Allure results in {results_dir}: run `cekura-conformance run --report-dir {report_dir}`")
+    node, npm = find_tools()
+    cli = ensure_allure(npm)
+    _clear_output(output)
+    key = _run_key(report_dir)
+    kept = _prepare_history(report_dir, key)
+    rc = report_dir / CONFIG
+    rc.write_text(json.dumps(config(report_dir, output), indent=2) + "\n")
+    # The results argument is a glob pattern to Allure: give it a plain name relative to --cwd, so a report
+    # dir whose path holds glob characters still works.
+    command = [node, str(cli), "generate", "--config", str(rc), "--cwd", str(report_dir), RESULTS]
+    try:
+        done = subprocess.run(
+            command, capture_output=True, text=True, timeout=TIMEOUT_GENERATE, env={**os.environ, "NO_COLOR": "1"}
+        )
+    except (OSError, subprocess.SubprocessError) as exc:
+        raise ReportError(f"allure generate failed: {exc}", EXIT_BROKEN) from None
+    index = output / "index.html"
+    if done.returncode != 0 or not index.is_file():
+        tail = " | ".join((done.stderr or done.stdout).strip().splitlines()[-3:])
+        raise ReportError(f"allure generate failed (exit {done.returncode}): {tail}", EXIT_BROKEN)
+    if key is not None:
+        (report_dir / HISTORY_STAMP).write_text(json.dumps({"run": key, "kept": kept}) + "\n")
+    return index
+
+
+def main(report_dir: Path, output: Path | None) -> int:
+    try:
+        index = render(report_dir, output)
+    except ReportError as exc:
+        print(f"cekura-conformance: {exc}", file=sys.stderr)
+        return exc.code
+    print(f"Allure report: {index}")
+    served = shlex.quote(str(index.parent))
+    print(f"  view it over HTTP (browsers block its data on file://): python -m http.server -d {served}")
+    print(f"  history: {report_dir.resolve() / HISTORY} (kept across runs; trends need two or more)")
+    return 0
