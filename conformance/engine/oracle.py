@@ -138,7 +138,7 @@ def judge(contract: Contract, obs: Observation, status: int, body: JSON) -> list
         problems.append(("metric_name", f"metric_name is {after.get('metric_name')!r}, expected {known_name!r}"))
     before_u, after_u = _ts(obs.before.get("updated_at")), _ts(after.get("updated_at"))
     if before_u and after_u and not after_u > before_u:
-        problems.append(("timestamps", f"updated_at did not advance ({obs.before.get('updated_at')} -> {after_u})"))
+        problems.append(("updated_at", f"updated_at did not advance ({obs.before.get('updated_at')} -> {after_u})"))
     if obs.before.get("created_at") != after.get("created_at"):
         problems.append(
             ("created_at", f"created_at changed ({obs.before.get('created_at')} -> {after.get('created_at')})")

@@ -56,6 +56,8 @@ def annotate_stage(name: str) -> None:
     allure.dynamic.story(name)
     allure.dynamic.severity(allure.severity_level.CRITICAL)
     allure.dynamic.id(f"stage-{name}")
+    # Stage items differ only by name; a parameter gives each its own history id, so none hides as a retry.
+    allure.dynamic.parameter("stage", name)
 
 
 def _attach_exchange(exchange: Exchange) -> None:

@@ -16,9 +16,6 @@ from conformance.engine.profiles import get
 from conformance.engine.runner import Engine, RunResult
 
 ALL = {**VARIANTS, **CONVENTION_VARIANTS}
-# SCHEMA-01 judges a 200's stored filters against the Filter grammar, while FLT-04 rates validating that grammar
-# a SHOULD ("a plain JSONField would store anything"): the catalogue contradicts itself for this variant.
-KNOWN_MUST_ON_CONVENTION = {"filters_unvalidated": "WPATCH-SCHEMA-01 judges stored filters though FLT-04 is a SHOULD"}
 
 
 @pytest.fixture(scope="module")
@@ -116,15 +113,7 @@ def test_the_clean_emulator_passes_every_requirement(report: selftest.Report) ->
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize(
-    "name",
-    [
-        pytest.param(name, marks=pytest.mark.xfail(reason=KNOWN_MUST_ON_CONVENTION[name], strict=True))
-        if name in KNOWN_MUST_ON_CONVENTION
-        else name
-        for name in CONVENTION_VARIANTS
-    ],
-)
+@pytest.mark.parametrize("name", list(CONVENTION_VARIANTS))
 def test_a_convention_variant_is_noticed_by_a_should_and_by_no_must(report: selftest.Report, name: str) -> None:
     outcome = next(o for o in report.conventions if o.name == name)
     assert outcome.error is None
