@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any
 
@@ -15,6 +11,7 @@ from starlette.applications import Starlette
 
 from conformance import contract
 from conformance.emulator import DEFAULT_KEYS, create_app
+from tests.served import Served
 
 KEY_A = DEFAULT_KEYS["tenant-a"]
 KEY_B = DEFAULT_KEYS["tenant-b"]
@@ -65,46 +62,6 @@ def conforms() -> Callable[[str, Any], bool]:
         return not fragment.errors({"$ref": f"#/components/schemas/{schema}"}, body)
 
     return check
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-class Served:
-    """``python -m conformance emulator`` on a free loopback port, as a subprocess."""
-
-    def __init__(self, *args: str) -> None:
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        command = [sys.executable, "-m", "conformance", "emulator", "--port", str(self.port), *args]
-        self.process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-        deadline = time.monotonic() + 20
-        while True:
-            if self.process.poll() is not None:
-                output = self.process.stdout.read().decode() if self.process.stdout else ""
-                raise RuntimeError(f"emulator exited with {self.process.returncode}: {output}")
-            try:
-                httpx.get(self.url + "/test_framework/v1/metrics/", timeout=1)
-                return
-            except httpx.TransportError:
-                if time.monotonic() > deadline:
-                    self.stop()
-                    raise
-                time.sleep(0.05)
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-        if self.process.stdout:
-            self.process.stdout.close()
 
 
 @pytest.fixture

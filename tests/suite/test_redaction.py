@@ -11,7 +11,7 @@ from pathlib import Path
 
 import yaml
 
-from .conftest import HttpEmulator
+from tests.served import Served
 
 KEY_A = "SENTINEL-KEY-ALPHA-7f3a91c0"
 KEY_B = "SENTINEL-KEY-BRAVO-2c8e44d1"
@@ -52,7 +52,7 @@ def _texts(root: Path) -> list[tuple[str, bytes]]:
 
 
 def test_no_key_appears_in_any_file_written_or_line_printed(tmp_path: Path) -> None:
-    server = HttpEmulator("--seed-file", str(_seed(tmp_path / "seed.yaml")))
+    server = Served("--seed-file", str(_seed(tmp_path / "seed.yaml")))
     try:
         reports = tmp_path / "reports"
         env = {k: v for k, v in os.environ.items() if not k.startswith("CEKURA_")}
@@ -64,7 +64,7 @@ def test_no_key_appears_in_any_file_written_or_line_printed(tmp_path: Path) -> N
                 "conformance",
                 "certify",
                 "--base-url",
-                server.base_url,
+                server.url,
                 "--api-key",
                 KEY_A,
                 "--report-dir",
