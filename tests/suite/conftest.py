@@ -39,4 +39,3 @@ class Embedded:
 @pytest.fixture
 def embedded() -> Callable[..., Embedded]:
     return Embedded
-
