@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
@@ -16,7 +17,14 @@ def iso(us: int | None) -> str | None:
     """``2026-11-26T06:27:23.123456Z``; microseconds always shown so the text sorts like the time."""
     if us is None:
         return None
-    return (_EPOCH + timedelta(microseconds=us)).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    seconds, micro = divmod(us, 1_000_000)
+    return f"{_iso_seconds(seconds)}.{micro:06d}Z"
+
+
+@lru_cache(maxsize=4096)
+def _iso_seconds(seconds: int) -> str:
+    # Cached: every widget read formats created_at and updated_at, mostly the same seconds again.
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(seconds))
 
 
 def advance(previous: int | None, now: int) -> int:
