@@ -94,6 +94,7 @@ class StageResult:
     findings: dict[str, Finding] = field(default_factory=dict)
     error: str | None = None
     skipped: str | None = None
+    seed: int | None = None
 
 
 class FindingRaised(AssertionError):
@@ -346,7 +347,7 @@ class UnitStage:
 
     def __init__(self, env: PropertyEnv, name: str, profile: Profile, seed: int) -> None:
         self.env, self.name, self.profile, self.seed = env, name, profile, seed
-        self.result = StageResult(name)
+        self.result = StageResult(name, seed=seed)
         self._auth_probed = False
 
     def _test(self, case: Any) -> None:
@@ -427,7 +428,7 @@ class StatefulStage:
 
     def __init__(self, env: PropertyEnv, profile: Profile, seed: int) -> None:
         self.env, self.profile, self.seed = env, profile, seed
-        self.result = StageResult("stateful")
+        self.result = StageResult("stateful", seed=seed)
 
     def _owned(self, kind: str) -> set[str]:
         wanted = "widget" if kind == "widgets" else "dashboard"

@@ -36,6 +36,7 @@ def summary(result: RunResult, *, contract_version: str, contract_sha256: str, c
         "stages": [
             {
                 "name": s.name,
+                "seed": s.seed,
                 "examples": s.examples,
                 "requests": s.requests,
                 "seconds": round(s.seconds, 3),

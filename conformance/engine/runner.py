@@ -115,6 +115,7 @@ def property_results(requirement: Requirement, stages: Iterable[properties.Stage
                         Status.FAILED,
                         f"{finding.title}: {finding.message}",
                         curl=finding.curl,
+                        seed=stage.seed,
                         minimal_example=finding.minimal_example,
                         kind="property",
                         stage=stage.name,

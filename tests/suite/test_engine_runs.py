@@ -52,6 +52,7 @@ def test_faulty_target_fails_its_musts_and_still_leaves_nothing(embedded: Callab
     partial = next(r for r in result.requirements if r.requirement.id == "WPATCH-PARTIAL-01")
     property_failures = [c for c in partial.cases if c.kind == "property" and c.status is Status.FAILED]
     assert property_failures and property_failures[0].curl and "[REDACTED]" in property_failures[0].curl
+    assert property_failures[0].seed is not None  # every failure carries the seed that reproduces it
     _only_seed_left(target)
 
 
