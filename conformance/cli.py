@@ -6,8 +6,12 @@ import argparse
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from conformance import __version__
+
+if TYPE_CHECKING:
+    from conformance.settings import RunOptions
 
 
 def _add_emulator(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -43,19 +47,17 @@ def _target_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--allow-production", action="store_true", help="allow the production host api.cekura.ai")
 
 
+def _options(args: argparse.Namespace, **overrides: object) -> RunOptions:
+    from conformance.settings import RunOptions
+
+    given = {name: getattr(args, name) for name in RunOptions.__dataclass_fields__ if hasattr(args, name)}
+    return RunOptions(**{**given, **overrides})
+
+
 def _run_suite(args: argparse.Namespace) -> int:
     from conformance.runcmd import run_suite
 
-    return run_suite(
-        base_url=args.base_url,
-        api_key=args.api_key,
-        other_api_key=args.other_api_key,
-        metric_id=args.metric_id,
-        profile=args.profile,
-        seed=args.seed,
-        report_dir=args.report_dir,
-        allow_production=args.allow_production,
-    )
+    return run_suite(_options(args))
 
 
 def _add_certify(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -80,7 +82,9 @@ def _certify(args: argparse.Namespace) -> int:
     except certificate.CertificateError as exc:
         print(f"cekura-conformance: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    code = _run_suite(argparse.Namespace(**{**vars(args), "profile": "certify", "seed": None}))
+    from conformance.runcmd import run_suite
+
+    code = run_suite(_options(args, profile="certify", seed=None))
     if code in (EXIT_USAGE,) or not (args.report_dir / "summary.json").is_file():
         return code
     try:

@@ -22,7 +22,7 @@ from conformance.engine.errors import ConfigurationError, ConformanceFailure, Su
 from conformance.engine.outcomes import Status
 from conformance.engine.redact import Scrubber
 from conformance.engine.runner import Engine
-from conformance.settings import RunSettings, build
+from conformance.settings import RunOptions, RunSettings, build
 
 _SESSION = pytest.StashKey["SuiteSession"]()
 
@@ -86,14 +86,16 @@ def pytest_configure(config: pytest.Config) -> None:
         return
     try:
         settings = build(
-            base_url=config.getoption("--cekura-base-url"),
-            api_key=config.getoption("--cekura-api-key"),
-            other_api_key=config.getoption("--cekura-other-api-key"),
-            metric_id=config.getoption("--cekura-metric-id"),
-            profile=config.getoption("--cekura-profile"),
-            seed=config.getoption("--cekura-seed"),
-            report_dir=config.getoption("--cekura-report-dir"),
-            allow_production=config.getoption("--cekura-allow-production"),
+            RunOptions(
+                base_url=config.getoption("--cekura-base-url"),
+                api_key=config.getoption("--cekura-api-key"),
+                other_api_key=config.getoption("--cekura-other-api-key"),
+                metric_id=config.getoption("--cekura-metric-id"),
+                profile=config.getoption("--cekura-profile"),
+                seed=config.getoption("--cekura-seed"),
+                report_dir=Path(config.getoption("--cekura-report-dir")),
+                allow_production=config.getoption("--cekura-allow-production"),
+            )
         )
     except ConfigurationError as exc:
         raise pytest.UsageError(str(exc)) from exc

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import sys
 import tempfile
+from dataclasses import replace
 from importlib.metadata import entry_points
 from pathlib import Path
 
@@ -13,7 +14,7 @@ import pytest
 from conformance.engine import results
 from conformance.engine.errors import ConfigurationError
 from conformance.reporting import console
-from conformance.settings import build
+from conformance.settings import RunOptions, build
 
 EXIT_USAGE = 2
 EXIT_BROKEN = 3
@@ -55,46 +56,17 @@ def pytest_args(
     return args
 
 
-def run_suite(
-    *,
-    base_url: str | None,
-    api_key: str | None,
-    other_api_key: str | None,
-    metric_id: int | None,
-    profile: str,
-    seed: int | None,
-    report_dir: Path,
-    allow_production: bool,
-) -> int:
+def run_suite(options: RunOptions) -> int:
     try:
-        build(
-            base_url=base_url,
-            api_key=api_key,
-            other_api_key=other_api_key,
-            metric_id=metric_id,
-            profile=profile,
-            seed=seed,
-            report_dir=report_dir,
-            allow_production=allow_production,
-        )
+        build(options)
     except ConfigurationError as exc:
         print(f"cekura-conformance: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    report_dir = report_dir.resolve()
+    report_dir = options.report_dir.resolve()
+    options = replace(options, report_dir=report_dir)
     summary_path = report_dir / results.SUMMARY
     summary_path.unlink(missing_ok=True)
-    settings_args = ["--cekura-profile", profile, "--cekura-report-dir", str(report_dir)]
-    for flag, value in (
-        ("--cekura-base-url", base_url),
-        ("--cekura-api-key", api_key),
-        ("--cekura-other-api-key", other_api_key),
-        ("--cekura-metric-id", metric_id),
-        ("--cekura-seed", seed),
-    ):
-        if value is not None:
-            settings_args += [flag, str(value)]
-    if allow_production:
-        settings_args.append("--cekura-allow-production")
+    settings_args = options.pytest_args()
     with tempfile.TemporaryDirectory(prefix="cwc-pytest-") as tmp:
         code = pytest.main(pytest_args(settings_args=settings_args, report_dir=report_dir, workdir=Path(tmp)))
     if not summary_path.is_file():

@@ -25,20 +25,39 @@ class RunSettings:
     report_dir: Path
 
 
-def build(
-    *,
-    base_url: str | None,
-    api_key: str | None,
-    other_api_key: str | None,
-    metric_id: int | None,
-    profile: str,
-    seed: int | None,
-    report_dir: str | Path,
-    allow_production: bool,
-) -> RunSettings:
+@dataclass(frozen=True)
+class RunOptions:
+    """The run's options as given (CLI flags or ``--cekura-*`` pytest options), before validation."""
+
+    base_url: str | None = None
+    api_key: str | None = None
+    other_api_key: str | None = None
+    metric_id: int | None = None
+    profile: str = "quick"
+    seed: int | None = None
+    report_dir: Path = Path("reports")
+    allow_production: bool = False
+
+    def pytest_args(self) -> list[str]:
+        """The same options as the pytest plugin's ``--cekura-*`` flags."""
+        args = ["--cekura-profile", self.profile, "--cekura-report-dir", str(self.report_dir)]
+        for flag, value in (
+            ("--cekura-base-url", self.base_url),
+            ("--cekura-api-key", self.api_key),
+            ("--cekura-other-api-key", self.other_api_key),
+            ("--cekura-metric-id", self.metric_id),
+            ("--cekura-seed", self.seed),
+        ):
+            if value is not None:
+                args += [flag, str(value)]
+        return [*args, "--cekura-allow-production"] if self.allow_production else args
+
+
+def build(options: RunOptions) -> RunSettings:
     """Validate options (ConfigurationError -> exit 2) and fill keys from the environment."""
-    api_key = api_key or os.environ.get(ENV_API_KEY) or None
-    other_api_key = other_api_key or os.environ.get(ENV_OTHER_API_KEY) or None
+    base_url = options.base_url
+    api_key = options.api_key or os.environ.get(ENV_API_KEY) or None
+    other_api_key = options.other_api_key or os.environ.get(ENV_OTHER_API_KEY) or None
     if base_url is None:
         api_key = api_key or EMBEDDED_KEY
         other_api_key = other_api_key or EMBEDDED_OTHER_KEY
@@ -48,11 +67,12 @@ def build(
         base_url=base_url.rstrip("/") if base_url else None,
         api_key=api_key,
         other_api_key=other_api_key,
-        metric_id=metric_id,
-        allow_production=allow_production,
+        metric_id=options.metric_id,
+        allow_production=options.allow_production,
     )
     target.check()
-    chosen = get(profile)
+    chosen = get(options.profile)
+    seed = options.seed
     if seed is not None and chosen.fixed_seed is not None and seed != chosen.fixed_seed:
         raise ConfigurationError(f"the {chosen.name} profile always runs with seed {chosen.fixed_seed}")
-    return RunSettings(target, chosen, seed, Path(report_dir))
+    return RunSettings(target, chosen, seed, Path(options.report_dir))
