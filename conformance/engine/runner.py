@@ -15,6 +15,7 @@ from conformance.engine.catalogue import Catalogue, Requirement
 from conformance.engine.catalogue import default as default_catalogue
 from conformance.engine.context import RunContext
 from conformance.engine.errors import SuiteError
+from conformance.engine.findings import StageResult
 from conformance.engine.fixtures import Fixtures, new_tag
 from conformance.engine.outcomes import CaseResult, Level, Status, worst
 from conformance.engine.profiles import Profile
@@ -52,7 +53,7 @@ class RunResult:
     started_at: str
     finished_at: str = ""
     requirements: list[RequirementResult] = field(default_factory=list)
-    stages: list[properties.StageResult] = field(default_factory=list)
+    stages: list[StageResult] = field(default_factory=list)
     fixtures: dict[str, Any] = field(default_factory=dict)
     fatal: str | None = None
     requests: int = 0
@@ -95,7 +96,7 @@ def verdict(requirement: Requirement, results: list[CaseResult]) -> RequirementR
     return RequirementResult(requirement, status, reason, results)
 
 
-def property_results(requirement: Requirement, stages: Iterable[properties.StageResult]) -> list[CaseResult]:
+def property_results(requirement: Requirement, stages: Iterable[StageResult]) -> list[CaseResult]:
     """The requirement's share of the property stages: a failure per finding, or one pass."""
     out: list[CaseResult] = []
     ran = [s for s in stages if not s.skipped]
@@ -171,7 +172,7 @@ class Engine:
         assert self.ctx is not None
         self.ctx.preflight()
 
-    def run_stages(self, names: tuple[str, ...] = properties.STAGES) -> list[properties.StageResult]:
+    def run_stages(self, names: tuple[str, ...] = properties.STAGES) -> list[StageResult]:
         assert self.ctx is not None
         stages = properties.run_stages(self.ctx, self.profile, names)
         self.result.stages.extend(stages)

@@ -10,8 +10,8 @@ import allure
 
 from conformance.engine.catalogue import Requirement
 from conformance.engine.errors import ConformanceFailure
+from conformance.engine.findings import StageResult
 from conformance.engine.outcomes import CaseResult, Exchange, Level, Status
-from conformance.engine.properties import StageResult
 
 EPIC = "PATCH /dashboards/widgets/{id}/"
 SEVERITY = {
