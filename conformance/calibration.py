@@ -97,7 +97,7 @@ def _coercible_integer(value: JSON, *, pk: bool) -> bool:
     return False
 
 
-def _coerced(contract: Contract, schema_name: str, prop: str, value: JSON) -> JSON:
+def _coerced(prop: str, value: JSON) -> JSON:
     """``value`` as DRF would coerce it before validation, or ``value`` itself."""
     if prop in FOREIGN_KEYS and value is not None and _coercible_integer(value, pk=True):
         return 1  # any existing-looking pk: whether it exists is judged elsewhere
@@ -117,5 +117,5 @@ def drf_would_accept(contract: Contract, schema_name: str, body: JSON) -> bool:
     if not isinstance(body, Mapping):
         return False
     writable = set(contract.writable(schema_name))
-    cleaned = {k: _coerced(contract, schema_name, k, v) for k, v in body.items() if k in writable}
+    cleaned = {k: _coerced(k, v) for k, v in body.items() if k in writable}
     return not contract.errors({"$ref": f"#/components/schemas/{schema_name}"}, cleaned)

@@ -44,8 +44,12 @@ class Operation:
     def supporting(self) -> bool:
         return bool(self.spec.get("x-cekura-supporting"))
 
-    def response_statuses(self) -> list[str]:
-        return list(self.spec.get("responses", {}))
+    @property
+    def request_schema(self) -> str | None:
+        """The name of the JSON request body's schema (``PatchedWidget``...), or None without a body."""
+        content = self.spec.get("requestBody", {}).get("content", {}).get("application/json", {})
+        ref = content.get("schema", {}).get("$ref")
+        return ref.rsplit("/", 1)[-1] if isinstance(ref, str) else None
 
 
 @dataclass(frozen=True, eq=False)
@@ -81,6 +85,13 @@ class Contract:
             if op.operation_id == operation_id:
                 return op
         raise KeyError(operation_id)
+
+    def request_schema(self, method: str, path: str) -> str | None:
+        """The request body schema of the operation at ``method path``, or None."""
+        for op in self.operations():
+            if op.method == method.upper() and op.path == path:
+                return op.request_schema
+        return None
 
     def allowed_methods(self, path: str) -> list[str]:
         """Methods the fragment declares on ``path`` (upper case, in declaration order)."""

@@ -62,10 +62,6 @@ class Catalogue:
                 return req
         raise KeyError(requirement_id)
 
-    def for_check(self, check: str) -> list[Requirement]:
-        """Requirements a property check's findings count against (``st:name`` or ``st:name@2xx``)."""
-        return [r for r in self.requirements if check in r.checks]
-
 
 def schema() -> dict[str, Any]:
     path = Path(__file__).resolve().parent.parent / "catalogue" / "catalogue.schema.json"

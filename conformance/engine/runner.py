@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from conformance import __version__, contract
+from conformance import contract
 from conformance.engine import cases, properties
 from conformance.engine.catalogue import Catalogue, Requirement
 from conformance.engine.catalogue import default as default_catalogue
@@ -17,7 +17,7 @@ from conformance.engine.context import RunContext
 from conformance.engine.errors import SuiteError
 from conformance.engine.findings import StageResult
 from conformance.engine.fixtures import Fixtures, new_tag
-from conformance.engine.outcomes import CaseResult, Level, Status, worst
+from conformance.engine.outcomes import CaseResult, Status, worst
 from conformance.engine.profiles import Profile
 from conformance.engine.target import Target, TargetConfig
 
@@ -218,14 +218,3 @@ class Engine:
 
 def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
-
-
-def level_counts(result: RunResult) -> dict[str, dict[str, int]]:
-    """Per level, how many requirements ended in each status (for tables and certificates)."""
-    table: dict[str, dict[str, int]] = {lvl.value: {s.value: 0 for s in Status} for lvl in Level}
-    for r in result.requirements:
-        table[r.requirement.level.value][r.status.value] += 1
-    return table
-
-
-__all__ = ["Engine", "RequirementResult", "RunResult", "__version__", "level_counts"]
