@@ -95,7 +95,8 @@ class UnitStage:
         if mode == GenerationMode.POSITIVE:
             env.fix_positive(case)
         is_patch = case.method.upper() == "PATCH"
-        before = env.get_widget() if is_patch else None
+        # The previous example's GET after is this one's GET before, unless something was sent since.
+        before = env.widget_before() if is_patch else None
         response = env.send_case(case)
         after = env.get_widget() if is_patch and response.status_code < 500 else None
         findings = env.st_findings(case, response, self.name, UNIT_CHECKS)

@@ -58,12 +58,14 @@ class PropertyEnv:
             label="property-w",
         )
         self.widget_id: int = widget["id"]
+        self.last_read: dict[str, Any] | None = None  # the widget as the last GET showed it
         self.metric_names: dict[int, str | None] = {m["id"]: m.get("name") for m in ctx.metrics}
         self.dashboards: list[int | None] = [d1["id"], d2["id"], d3["id"], None]
         self.metrics: list[int | None] = [*self.metric_names, None]
 
     # -- sending -------------------------------------------------------------------------------------------
     def send_case(self, case: Any, *, auth: str = "primary", rewrite_url: Callable[[str], str] | None = None) -> Any:
+        self.last_read = None  # whatever this request does, the widget may have changed
         kwargs = case.as_transport_kwargs(base_url=self.ctx.target.base_url)
         if rewrite_url is not None:
             kwargs["url"] = rewrite_url(kwargs["url"])
@@ -91,8 +93,13 @@ class PropertyEnv:
         try:
             body = response.json()
         except ValueError:
-            return None
-        return body if response.status_code == 200 and isinstance(body, dict) else None
+            body = None
+        self.last_read = body if response.status_code == 200 and isinstance(body, dict) else None
+        return self.last_read
+
+    def widget_before(self) -> dict[str, Any] | None:
+        """The widget as a GET last showed it, when nothing was sent since; else a fresh GET."""
+        return self.last_read if self.last_read is not None else self.get_widget()
 
     def restore(self, before: dict[str, Any] | None, case: Any) -> None:
         """Put back what an accepted invalid PATCH stored, so it does not taint the next examples' answers."""
@@ -102,6 +109,7 @@ class PropertyEnv:
         writable = set(self.contract.writable("Widget"))
         previous = {key: before.get(key) for key in body if key in writable}
         if previous:
+            self.last_read = None
             self.ctx.target.request("PATCH", f"/dashboards/widgets/{self.widget_id}/", json=previous)
 
     def fix_positive(self, case: Any) -> None:
