@@ -185,4 +185,6 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     suite = session.config.stash.get(_SESSION, None)
     if suite is None:
         return
+    if exitstatus == pytest.ExitCode.INTERRUPTED:
+        suite.engine.result.interrupted = "interrupted by Ctrl-C before the end of the run"
     suite.finish()

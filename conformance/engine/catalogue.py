@@ -15,6 +15,7 @@ from jsonschema import Draft202012Validator
 
 from conformance.engine.errors import ConfigurationError
 from conformance.engine.outcomes import Level
+from conformance.engine.verdict import counts_for_conformance
 
 CATALOGUE_ENV = "CEKURA_CATALOGUE_DIR"
 
@@ -43,7 +44,7 @@ class Requirement:
     @property
     def counts_for_conformance(self) -> bool:
         """Only untentative MUSTs decide conformance."""
-        return self.level is Level.MUST and not self.tentative
+        return counts_for_conformance(self.level, self.tentative)
 
     @property
     def source_url(self) -> str | None:

@@ -14,9 +14,11 @@ from conformance.engine.runner import RunResult
 
 SUMMARY = "summary.json"
 JUNIT = "junit.xml"
+JUNIT_PROPERTIES = ("verdict", "conformant", "exit_code", "profile", "seed")
 
 
 def summary(result: RunResult, *, contract_version: str, contract_sha256: str, catalogue_sha256: str) -> dict[str, Any]:
+    judgement = result.judgement
     return {
         "suite_version": __version__,
         "contract": {"version": contract_version, "sha256": contract_sha256},
@@ -29,9 +31,13 @@ def summary(result: RunResult, *, contract_version: str, contract_sha256: str, c
         "seconds": result.seconds,
         "requests": result.requests,
         "totals": result.totals(),
-        "conformant": result.conformant,
-        "exit_code": result.exit_code,
+        "verdict": judgement.verdict.value,
+        "verdict_line": judgement.line(),
+        "conformant": judgement.conformant,
+        "exit_code": int(judgement.exit_code),
+        "must": judgement.as_dict(),
         "fatal": result.fatal,
+        "interrupted": result.interrupted,
         "requirements": [r.as_dict() for r in result.requirements],
         "stages": [
             {
@@ -60,10 +66,17 @@ def junit(data: dict[str, Any]) -> ET.Element:
     """One testsuite per area, one testcase per requirement; failed, errored and skipped kept apart."""
     root = ET.Element("testsuites", name="cekura-widget-conformance")
     suites: dict[str, ET.Element] = {}
+
+    def testsuite(name: str) -> ET.Element:
+        # The verdict travels as properties of every suite: JUnit readers only know properties per suite.
+        suite = suites[name] = ET.SubElement(root, "testsuite", name=name)
+        properties = ET.SubElement(suite, "properties")
+        for key in JUNIT_PROPERTIES:
+            ET.SubElement(properties, "property", name=key, value=str(data.get(key)))
+        return suite
+
     for req in data["requirements"]:
-        suite = suites.get(req["area"])
-        if suite is None:
-            suite = suites[req["area"]] = ET.SubElement(root, "testsuite", name=req["area"])
+        suite = suites.get(req["area"]) or testsuite(req["area"])
         case = ET.SubElement(
             suite,
             "testcase",
@@ -83,6 +96,8 @@ def junit(data: dict[str, Any]) -> ET.Element:
         elif status == Status.SKIPPED.value:
             ET.SubElement(case, "skipped", message=req["reason"])
         ET.SubElement(case, "system-out").text = detail
+    if not suites:  # nothing was judged (an interrupted run): the verdict still reaches the reader
+        ET.SubElement(testsuite("verdict"), "system-out").text = str(data.get("verdict_line", ""))
     for suite in suites.values():
         cases = suite.findall("testcase")
         suite.set("tests", str(len(cases)))

@@ -20,6 +20,7 @@ from conformance.engine.fixtures import Fixtures, new_tag
 from conformance.engine.outcomes import CaseResult, Status, worst
 from conformance.engine.profiles import Profile
 from conformance.engine.target import Target, TargetConfig
+from conformance.engine.verdict import Judgement, Outcome, decide
 
 
 @dataclass
@@ -55,7 +56,8 @@ class RunResult:
     requirements: list[RequirementResult] = field(default_factory=list)
     stages: list[StageResult] = field(default_factory=list)
     fixtures: dict[str, Any] = field(default_factory=dict)
-    fatal: str | None = None
+    fatal: str | None = None  # why the run ended early (the target stopped answering, the suite broke)
+    interrupted: str | None = None  # the signal that stopped the run, if one did
     requests: int = 0
     seconds: float = 0.0
 
@@ -64,17 +66,21 @@ class RunResult:
         return [r for r in self.requirements if r.requirement.counts_for_conformance]
 
     @property
+    def judgement(self) -> Judgement:
+        """The verdict, from the one function that computes it."""
+        outcomes = [
+            Outcome(r.requirement.id, r.requirement.counts_for_conformance, r.status, r.reason)
+            for r in self.requirements
+        ]
+        return decide(outcomes, fatal=self.fatal, interrupted=self.interrupted)
+
+    @property
     def conformant(self) -> bool:
-        """No counted MUST failed or errored, and the run reached its end."""
-        return self.fatal is None and all(r.status in (Status.PASSED, Status.SKIPPED) for r in self.counted)
+        return self.judgement.conformant
 
     @property
     def exit_code(self) -> int:
-        if any(r.status is Status.FAILED for r in self.counted):
-            return 1
-        if self.fatal is not None or any(r.status is Status.ERRORED for r in self.counted):
-            return 3
-        return 0
+        return int(self.judgement.exit_code)
 
     def totals(self) -> dict[str, int]:
         counts = {s.value: 0 for s in Status}

@@ -26,21 +26,9 @@ def table(summary: dict[str, Any], width: int = 118) -> str:
 
 
 def verdict(summary: dict[str, Any]) -> str:
+    """Target, counts, then the verdict line the run computed (``summary["verdict_line"]``), never recomputed."""
     totals = summary["totals"]
     counts = ", ".join(f"{totals[k]} {k}" for k in ("passed", "failed", "errored", "skipped"))
-    must = [r for r in summary["requirements"] if r["level"] == "MUST" and not r.get("tentative")]
-    failed = [r["id"] for r in must if r["status"] == "failed"]
-    errored = [r["id"] for r in must if r["status"] == "errored"]
     head = f"target {summary['target']['base_url']} · profile {summary['profile']} · seed {summary['seed']}"
     stats = f"{summary.get('requests', 0)} requests in {summary.get('seconds', 0):.1f} s"
-    if summary.get("fatal"):
-        line = f"NO VERDICT: {summary['fatal']}"
-    elif failed:
-        line = f"NOT CONFORMANT: {len(failed)} MUST requirement(s) failed: {', '.join(failed)}"
-    elif errored:
-        line = f"NO VERDICT: {len(errored)} MUST requirement(s) could not be judged: {', '.join(errored)}"
-    else:
-        line = "CONFORMANT: every MUST requirement passed" + (
-            "" if not any(r["status"] == "skipped" for r in must) else " or was skipped (see reasons)"
-        )
-    return f"{head}\n{counts} · {stats}\n{line}"
+    return f"{head}\n{counts} · {stats}\n{summary['verdict_line']}"

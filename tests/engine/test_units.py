@@ -6,7 +6,7 @@ import httpx
 import pytest
 
 from conformance import calibration, contract
-from conformance.engine import expectations, redact
+from conformance.engine import expectations, redact, verdict
 from conformance.engine.errors import ConformanceFailure, PreconditionMissing
 from conformance.engine.template import TemplateError, render
 from conformance.reporting import console
@@ -141,6 +141,7 @@ def test_console_table_and_verdict_name_failed_musts() -> None:
             {"id": "WPATCH-B-01", "level": "SHOULD", "status": "passed", "reason": "2 checks passed"},
         ],
     }
+    summary["verdict_line"] = verdict.from_summary(summary).line()
     text = console.table(summary)
     assert "WPATCH-A-01  MUST    FAIL" in text
     assert "NOT CONFORMANT: 1 MUST requirement(s) failed: WPATCH-A-01" in console.verdict(summary)
