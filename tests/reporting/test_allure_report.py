@@ -23,6 +23,7 @@ from allure_commons.logger import AllureFileLogger
 from conformance.engine.redact import Scrubber
 from conformance.reporting import allure_files, allure_html
 from conformance.settings import EMBEDDED_KEY, EMBEDDED_OTHER_KEY
+from tests.cli import run_cli
 
 SECRET = "cekura-secret-key-0123456789"
 OTHER_SECRET = "cekura-other-secret-9876543210"
@@ -129,13 +130,7 @@ def test_session_files_go_where_allure_pytest_records(tmp_path: Path) -> None:
 
 
 def _cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "conformance", *args],
-        env={**os.environ, **(env or {})},
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
+    return run_cli(*args, env=env, timeout=600)
 
 
 def test_report_without_node_exits_2_with_one_line(tmp_path: Path) -> None:

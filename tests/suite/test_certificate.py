@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from conformance.reporting import certificate
+from tests.cli import run_cli
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -17,21 +16,7 @@ ROOT = Path(__file__).resolve().parents[2]
 @pytest.fixture(scope="module")
 def certified(tmp_path_factory: pytest.TempPathFactory) -> Path:
     reports = tmp_path_factory.mktemp("cert")
-    proc = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "conformance",
-            "certify",
-            "--product",
-            str(ROOT / "docs" / "PRODUCT.example.yaml"),
-            "--report-dir",
-            str(reports),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    proc = run_cli("certify", "--product", str(ROOT / "docs" / "PRODUCT.example.yaml"), "--report-dir", str(reports))
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     assert "certificate: level Full" in proc.stdout
     return reports
@@ -57,11 +42,7 @@ def test_a_modified_evidence_file_is_detected(certified: Path, tmp_path: Path, v
         (copy / name).write_bytes((certified / name).read_bytes())
     with (copy / victim).open("ab") as handle:
         handle.write(b"\n")
-    result = subprocess.run(
-        [sys.executable, "-m", "conformance", "verify-certificate", str(copy / certificate.CERTIFICATE_JSON)],
-        capture_output=True,
-        text=True,
-    )
+    result = run_cli("verify-certificate", str(copy / certificate.CERTIFICATE_JSON))
     assert result.returncode == 1
     assert f"{victim}: sha256 differs" in result.stdout
 
@@ -87,9 +68,5 @@ def test_levels_follow_the_requirement_statuses() -> None:
 def test_a_bad_product_file_is_a_usage_error(tmp_path: Path) -> None:
     product = tmp_path / "product.yaml"
     product.write_text("vendor: Only a vendor\n")
-    proc = subprocess.run(
-        [sys.executable, "-m", "conformance", "certify", "--product", str(product), "--report-dir", str(tmp_path)],
-        capture_output=True,
-        text=True,
-    )
+    proc = run_cli("certify", "--product", str(product), "--report-dir", str(tmp_path))
     assert proc.returncode == 2 and "vendor, name, version" in proc.stderr

@@ -16,23 +16,12 @@ import pytest
 
 from conformance import contract
 from conformance.engine.catalogue import default as catalogue
+from tests.cli import run_cli
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def run(
-    *args: str, cwd: Path | None = None, env: dict[str, str] | None = None, timeout: float = 180
-) -> subprocess.CompletedProcess[str]:
-    full_env = {k: v for k, v in os.environ.items() if not k.startswith("CEKURA_")}
-    full_env.update(env or {})
-    return subprocess.run(
-        [sys.executable, "-m", "conformance", *args],
-        cwd=cwd,
-        env=full_env,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-    )
+run = run_cli
 
 
 def test_quick_run_against_the_embedded_emulator_writes_every_report(tmp_path: Path) -> None:

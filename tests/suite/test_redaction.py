@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import io
-import os
-import subprocess
-import sys
 import tarfile
 from pathlib import Path
 
 import yaml
 
+from tests.cli import run_cli
 from tests.served import Served
 
 KEY_A = "SENTINEL-KEY-ALPHA-7f3a91c0"
@@ -55,25 +53,16 @@ def test_no_key_appears_in_any_file_written_or_line_printed(tmp_path: Path) -> N
     server = Served("--seed-file", str(_seed(tmp_path / "seed.yaml")))
     try:
         reports = tmp_path / "reports"
-        env = {k: v for k, v in os.environ.items() if not k.startswith("CEKURA_")}
-        env["CEKURA_OTHER_API_KEY"] = KEY_B  # one key from the environment, one from the command line
-        proc = subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "conformance",
-                "certify",
-                "--base-url",
-                server.url,
-                "--api-key",
-                KEY_A,
-                "--report-dir",
-                str(reports),
-            ],
-            capture_output=True,
-            text=True,
-            env=env,
-            timeout=300,
+        # One key from the environment, one from the command line.
+        proc = run_cli(
+            "certify",
+            "--base-url",
+            server.url,
+            "--api-key",
+            KEY_A,
+            "--report-dir",
+            str(reports),
+            env={"CEKURA_OTHER_API_KEY": KEY_B},
         )
     finally:
         server.stop()
