@@ -135,6 +135,27 @@ def main(report_dir: Path) -> int:
     return 0
 
 
+_EXIT_MEANING = {
+    1: "a MUST requirement failed",
+    2: "a usage or configuration error",
+    3: "no verdict: the target did not answer, the run was interrupted or the suite broke",
+}
+
+
+def without_summary(exit_code: int, reason: str = "", *, interrupted: bool = False) -> str:
+    """The Markdown for a run that wrote no summary.json: it never started, or was stopped before its end."""
+    word = "interrupted" if interrupted else run_facts.NO_VERDICT
+    meaning = _EXIT_MEANING.get(exit_code, "the run did not finish")
+    lines = [
+        f"## Cekura widget conformance: {_HEADLINE[word]}",
+        "",
+        f"The run wrote no summary.json: exit code {exit_code}, {meaning}.",
+    ]
+    if reason:
+        lines += ["", _code(reason, limit=MESSAGE_CHARS)]
+    return "\n".join(lines) + "\n"
+
+
 # The head: verdict, what ran against what, counts ----------------------------------------------------------
 
 
