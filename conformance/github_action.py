@@ -15,6 +15,7 @@ from __future__ import annotations
 import collections
 import json
 import os
+import shlex
 import sys
 import tempfile
 import traceback
@@ -255,15 +256,15 @@ def _scrub(text: str, keys: tuple[str, ...]) -> str:
     return Scrubber(keys)(text)
 
 
-def main(env: Mapping[str, str] | None = None) -> int:
-    env = os.environ if env is None else env
+def main() -> int:
+    env = os.environ
     inputs = Inputs.from_env(env)
     keys = tuple(k for k in (inputs.api_key, inputs.other_api_key) if k)
     for key in keys:
         print(github.command("add-mask", key), flush=True)
     report_dir = Path(inputs.report_dir)
     # A report dir reused from an earlier run must not lend this run its verdict or level.
-    for stale in ("summary.json", "certificate.json"):
+    for stale in ("summary.json", "certificate.json") if inputs.certify else ("summary.json",):
         if (report_dir / stale).is_file():
             (report_dir / stale).unlink()
 
@@ -278,7 +279,7 @@ def main(env: Mapping[str, str] | None = None) -> int:
         argv = inputs.command_line()
         if inputs.certify and inputs.seed:
             print(github.command("warning", "the certify profile runs with its own fixed seed; seed is ignored"))
-        print("cekura-conformance " + " ".join(argv), flush=True)
+        print("cekura-conformance " + shlex.join(argv), flush=True)
         code, interrupted = run(argv, tee)
         reason = tee.reason()
 
@@ -296,7 +297,8 @@ def main(env: Mapping[str, str] | None = None) -> int:
         print(_scrub(line, keys))
     print(f"verdict={values['verdict']} conformant={values['conformant']} exit code {code}", flush=True)
 
-    if inputs.render_html == "true" and not problems and not interrupted and values["verdict"] != "interrupted":
+    # Only this run's results (a summary says it wrote them), and not while the job is being cancelled.
+    if inputs.render_html == "true" and summary is not None and values["verdict"] != "interrupted":
         render_html(report_dir)
     return code
 

@@ -17,6 +17,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from conformance.engine.target import EMBEDDED
 from conformance.reporting import run_facts
 
 STEP_SUMMARY_LIMIT = 1 << 20  # bytes GitHub accepts in one step's summary
@@ -31,7 +32,6 @@ IDS_LISTED = 20
 MISSING_LISTED = 100
 
 OPERATION = "PATCH /dashboards/widgets/{id}/"
-EMBEDDED = "embedded"  # the target label of the in-process emulator (conformance.engine.target.EMBEDDED)
 
 _HEADLINE = {
     "conformant": "✅ conformant",
@@ -173,8 +173,8 @@ def _verdict_sentence(summary: Mapping[str, Any], word: str, must: run_facts.Mus
     fatal = summary.get("fatal")
     skipped = [i for i, _ in must.skipped]
     if word == "conformant":
-        judged = (summary.get("must") or {}).get("judged") if isinstance(summary.get("must"), Mapping) else None
-        text = "Every MUST requirement that was judged passed" + (f" ({judged} judged)." if judged else ".")
+        judged = f" ({must.judged} judged)." if must.judged is not None else "."
+        text = "Every MUST requirement that was judged passed" + judged
         if skipped:
             text += f" {_count(len(skipped), 'MUST requirement')} skipped, not judged: {_ids(skipped)} (reasons below)."
         return text
@@ -214,6 +214,14 @@ def _counts(summary: Mapping[str, Any]) -> str:
     total = sum(v for v in totals.values() if isinstance(v, int))
     counts = ", ".join(f"{totals.get(k, 0)} {k}" for k in ("passed", "failed", "errored", "skipped"))
     text = f"{_count(total, 'requirement')}: {counts}"
+    levels = []
+    for level in ("MUST", "SHOULD", "MAY"):
+        reqs = [r for r in run_facts.requirements(summary) if r.get("level") == level]
+        if reqs:
+            passed = sum(r.get("status") == "passed" for r in reqs)
+            levels.append(f"{level} {passed}/{len(reqs)} passed")
+    if levels:
+        text += " (" + ", ".join(levels) + ")"
     if isinstance(summary.get("requests"), int):
         text += f" · {summary['requests']:,} requests"
         if isinstance(summary.get("seconds"), int | float):
@@ -226,7 +234,7 @@ def _coverage_line(coverage: Any) -> str:
         return ""
     text = f"Contract coverage: **{coverage['percent']:.1f} %**"
     if isinstance(coverage.get("covered"), int) and isinstance(coverage.get("total"), int):
-        text += f" ({coverage['covered']} of {coverage['total']} documented values and statuses exercised)"
+        text += f" ({coverage['covered']} of {coverage['total']} contract items exercised)"
     return text
 
 

@@ -30,6 +30,7 @@ class MustOutcome:
     failed: tuple[str, ...]
     errored: tuple[str, ...]
     skipped: tuple[tuple[str, str], ...]  # (id, reason)
+    judged: int | None = None  # only newer summaries count it
 
 
 def _counted_must(req: Mapping[str, Any]) -> bool:
@@ -44,10 +45,12 @@ def must(summary: Mapping[str, Any]) -> MustOutcome:
             (str(s.get("id", "")), str(s.get("reason", ""))) if isinstance(s, Mapping) else (str(s), "")
             for s in given.get("skipped") or ()
         )
+        judged = given.get("judged")
         return MustOutcome(
             tuple(str(i) for i in given.get("failed") or ()),
             tuple(str(i) for i in given.get("errored") or ()),
             skipped,
+            judged if isinstance(judged, int) else None,
         )
     counted = [r for r in requirements(summary) if _counted_must(r)]
     return MustOutcome(

@@ -112,7 +112,8 @@ def test_a_failing_run_leads_with_the_verdict_then_the_failed_and_skipped_musts(
     meta = next(line for line in lines if line.startswith("`PATCH"))
     for fact in ("`https://staging.example`", "profile `quick`", "revision `live`", "seed `4242`"):
         assert fact in meta
-    assert "4 requirements: 1 passed, 2 failed, 0 errored, 1 skipped · 1,461 requests in 5.0 s" in text
+    assert "4 requirements: 1 passed, 2 failed, 0 errored, 1 skipped (MUST 1/3 passed, SHOULD 0/1 passed)" in text
+    assert "· 1,461 requests in 5.0 s" in text
     assert "Contract coverage: **96.0 %** (48 of 50" in text
     failed = text.index("### MUST requirements that failed")
     skipped = text.index("### MUST requirements skipped (not judged)")
