@@ -122,6 +122,21 @@ def _run_report(args: argparse.Namespace) -> int:
     return render_report(args.report_dir, args.output)
 
 
+def _add_summary(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser(
+        "summary", help="print the last run's summary as Markdown (for a CI job summary or a PR comment)"
+    )
+    p.add_argument("--report-dir", type=Path, default=Path("reports"), help="the run's report dir (default: reports/)")
+    p.add_argument("--format", choices=["markdown"], default="markdown", help="default: markdown")
+    p.set_defaults(handler=_print_summary)
+
+
+def _print_summary(args: argparse.Namespace) -> int:
+    from conformance.reporting.markdown import main as print_summary
+
+    return print_summary(args.report_dir)
+
+
 def _add_selftest(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("selftest", help="run the suite against faulty emulator variants: each must fail it")
     p.add_argument("--profile", choices=["quick", "full", "certify"], default="quick", help="default: quick")
@@ -148,6 +163,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_emulator(sub)
     _add_selftest(sub)
     _add_report(sub)
+    _add_summary(sub)
     return parser
 
 

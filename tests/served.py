@@ -16,13 +16,39 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-class Served:
-    """``python -m conformance emulator`` on a free loopback port, as a subprocess."""
+# A faulty variant of the emulator served like the emulator: a test-only helper, not a public option.
+_VARIANT = """
+import sys
+from pathlib import Path
 
-    def __init__(self, *args: str) -> None:
+import uvicorn
+
+from conformance import contract
+from conformance.emulator.app import create_app
+from conformance.emulator.faults import get
+from conformance.emulator.seed import load_seed
+
+name, port, seed_file = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+seed = load_seed(Path(seed_file), contract.default()) if seed_file else None
+app = create_app(behaviour=get(name), seed=seed)
+uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", access_log=False)
+"""
+
+
+class Served:
+    """``python -m conformance emulator`` on a free loopback port, as a subprocess.
+
+    ``variant`` serves that faulty variant (``conformance.emulator.faults``) instead; ``--seed-file FILE`` is the
+    only argument it takes.
+    """
+
+    def __init__(self, *args: str, variant: str | None = None) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         command = [sys.executable, "-m", "conformance", "emulator", "--port", str(self.port), *args]
+        if variant is not None:
+            seed_file = args[args.index("--seed-file") + 1] if "--seed-file" in args else ""
+            command = [sys.executable, "-c", _VARIANT, variant, str(self.port), seed_file]
         self.process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + 20
         while True:
