@@ -22,6 +22,7 @@ class Served:
     def __init__(self, *args: str) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
+        self.output = ""
         command = [sys.executable, "-m", "conformance", "emulator", "--port", str(self.port), *args]
         self.process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + 20
@@ -39,6 +40,7 @@ class Served:
                 time.sleep(0.05)
 
     def stop(self) -> None:
+        """Stop the process; what it printed is then in ``output``."""
         if self.process.poll() is None:
             self.process.terminate()
             try:
@@ -46,5 +48,6 @@ class Served:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()
-        if self.process.stdout:
+        if self.process.stdout and not self.process.stdout.closed:
+            self.output = self.process.stdout.read().decode(errors="replace")
             self.process.stdout.close()
