@@ -7,7 +7,6 @@ from pathlib import Path
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
 from conformance import contract as contract_module
@@ -59,7 +58,9 @@ def create_app(
         with store.transaction():
             plant(store, seed if guesses == seed.guesses else Seed(seed.tenants, guesses), now_us())
     impl = behaviour(store, contract, max_body_bytes=max_body_bytes, guesses=guesses)
-    app = Starlette(routes=[Route("/{path:path}", _Endpoint(impl))], exception_handlers={Exception: _server_error})
+    app = Starlette(exception_handlers={Exception: _server_error})
+    # No Starlette routes: every path (a newline in it too) reaches the Behaviour, which resolves it as Django does.
+    app.router.default = _Endpoint(impl)
     app.router.redirect_slashes = False  # the slash redirect is Django's (CommonMiddleware), in the Behaviour
     app.state.behaviour = impl
     app.state.store = store

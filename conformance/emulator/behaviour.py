@@ -143,7 +143,7 @@ class Behaviour:
 
     async def dispatch(self, request: Request) -> Reply:
         """Django's URL resolution, then the DRF view of the route the path reaches."""
-        found = self.router.resolve(request.url.path)
+        found = self.router.resolve(request.scope["path"])
         if found is None:
             return self.page_reply(self.unresolved(request), request.method)
         route, params = found
@@ -184,7 +184,7 @@ class Behaviour:
     def unresolved(self, request: Request) -> DjangoPage:
         """No route matches: ``CommonMiddleware`` redirects to the slash path if that one matches (``APPEND_SLASH``,
         every method since ``DEBUG`` is off), else Django's 404 page."""
-        path = request.url.path
+        path = request.scope["path"]
         if self.router.slash_redirect(path):
             query = request.scope.get("query_string", b"").decode("latin-1")
             location = quote(path, safe="/:@&+$,-_.!~*'()") + "/" + (f"?{query}" if query else "")

@@ -77,7 +77,7 @@ def _pattern(template: str) -> re.Pattern[str]:
     """The template as a regex: literal parts escaped, each ``{name}`` a DRF lookup (``[^/.]+``)."""
     parts = _PARAMETER.split(template)  # literal, name, literal, name, ..., literal
     regex = "".join(re.escape(part) if i % 2 == 0 else f"(?P<{part}>[^/.]+)" for i, part in enumerate(parts))
-    return re.compile(f"^{regex}$")
+    return re.compile(regex)
 
 
 class Router:
@@ -93,7 +93,7 @@ class Router:
         if exact is not None:
             return exact, {}
         for pattern, route in self._patterns:
-            match = pattern.match(path)
+            match = pattern.fullmatch(path)  # as Django's resolver: "$" must not match before a final newline
             if match is not None:
                 return route, match.groupdict()
         return None

@@ -30,7 +30,15 @@ async def test_lookup_comes_before_body_parsing(client: httpx.AsyncClient) -> No
 
 
 @pytest.mark.parametrize(
-    "path", ["/nope/", "/dashboards/widgets/1/data/", "/dashboards/widgets/1.5/", "/dashboards/widgets//", "/"]
+    "path",
+    [
+        "/nope/",
+        "/dashboards/widgets/1/data/",
+        "/dashboards/widgets/1.5/",
+        "/dashboards/widgets//",
+        "/",
+        "/dashboards/widgets/1/%0A",
+    ],
 )
 async def test_a_path_no_route_matches_gets_djangos_404_page(anon: httpx.AsyncClient, path: str) -> None:
     # The router's lookup is [^/.]+ (an id with a dot reaches no view); Django answers before DRF: no key needed.
@@ -49,6 +57,7 @@ async def test_a_path_no_route_matches_gets_djangos_404_page(anon: httpx.AsyncCl
         ("/dashboards/widgets", "/dashboards/widgets/"),
         ("/dashboards/dashboards/abc", "/dashboards/dashboards/abc/"),
         ("/test_framework/v1/metrics?agent_id=5", "/test_framework/v1/metrics/?agent_id=5"),
+        ("/dashboards/widgets/a%0Ab", "/dashboards/widgets/a%0Ab/"),
     ],
 )
 async def test_a_missing_slash_is_a_301_to_the_slash_path(
