@@ -621,7 +621,7 @@ class Behaviour:
         has no Content-Type; HEAD gets the headers of GET and no body. Django's own pages are sent as they are."""
         if reply.page is not None:
             page_ = reply.page
-            return self.response(page_.status, page_.content, page_.content_type, page_.headers, head=reply.head)
+            return self.response(page_.status, page_.content, page_.content_type, dict(page_.headers), head=reply.head)
         headers = dict(reply.headers)
         if reply.allow is not None:
             headers["Allow"] = reply.allow
@@ -636,9 +636,10 @@ class Behaviour:
         return self.response(reply.status, content, "application/json", headers, head=reply.head)
 
     @staticmethod
-    def response(status: int, content: bytes, media_type: str, headers: Mapping[str, str], *, head: bool) -> Response:
-        # Content-Type set as given (Starlette would append a charset to text/* types; Django's pages have none).
-        headers = {**headers, "content-type": media_type}
+    def response(status: int, content: bytes, media_type: str, headers: dict[str, str], *, head: bool) -> Response:
+        """A response with ``headers`` (completed in place) and Content-Type set exactly as given (Starlette would
+        append a charset to a text/* type; Django's pages have none)."""
+        headers["content-type"] = media_type
         if head:  # the server sends the headers of the GET answer (its Content-Length too), not its body
             headers["content-length"] = str(len(content))
             content = b""
