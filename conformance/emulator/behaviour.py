@@ -322,12 +322,6 @@ class Behaviour:
             raise unsupported(content_type)
         return found
 
-    def is_json(self, content_type: str) -> bool:
-        try:
-            return self.select_parser(content_type)[0] == "application/json"
-        except ApiError:
-            return False
-
     def decode_json(self, raw: bytes) -> JSON:
         try:
             return jsonio.loads_strict(raw)
