@@ -5,7 +5,7 @@ Two directions, one module:
 * positive generation: a schema-valid body can still be one DRF rightly rejects (a random foreign-key id
   that names no object, a NUL character in a CharField). ``fix_positive_body`` turns such a body into one a
   correct DRF implementation accepts, so "valid input was rejected" is never a false failure.
-* negative generation: a schema-invalid body can still be one DRF rightly accepts ("5" or 5.0 for an
+* negative generation: a schema-invalid body can still be one DRF rightly accepts ("5", 5.0 or "" for an
   integer pk, a number for a CharField, unknown keys). ``drf_would_accept`` says so, so "invalid input was
   accepted" is never a false failure.
 """
@@ -99,6 +99,8 @@ def _coercible_integer(value: JSON, *, pk: bool) -> bool:
 
 def _coerced(prop: str, value: JSON) -> JSON:
     """``value`` as DRF would coerce it before validation, or ``value`` itself."""
+    if prop in FOREIGN_KEYS and value == "":
+        return None  # DRF's RelatedField.run_validation: "" means null for a relation
     if prop in FOREIGN_KEYS and value is not None and _coercible_integer(value, pk=True):
         return 1  # any existing-looking pk: whether it exists is judged elsewhere
     if prop in INTEGER_FIELDS and value is not None and _coercible_integer(value, pk=False):

@@ -20,13 +20,24 @@ def _add_emulator(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     p.add_argument("--port", type=int, default=8000, help="port to bind (default 8000)")
     p.add_argument("--db", type=Path, default=None, help="SQLite file that survives restarts (default: memory)")
     p.add_argument("--seed-file", type=Path, default=None, help="YAML or JSON seed replacing the default")
+    p.add_argument(
+        "--guess",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="switch an undocumented choice, e.g. auth_failure_status=403 (see the emulator README); repeatable",
+    )
     p.set_defaults(handler=_run_emulator)
 
 
 def _run_emulator(args: argparse.Namespace) -> int:
     from conformance.emulator.serve import serve
 
-    serve(host=args.host, port=args.port, db=args.db, seed_file=args.seed_file)
+    try:
+        serve(host=args.host, port=args.port, db=args.db, seed_file=args.seed_file, guesses=args.guess)
+    except ValueError as error:  # a bad seed file or --guess
+        print(f"cekura-conformance emulator: {error}", file=sys.stderr)
+        return 2
     return 0
 
 

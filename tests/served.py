@@ -45,6 +45,7 @@ class Served:
     def __init__(self, *args: str, variant: str | None = None) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
+        self.output = ""
         command = [sys.executable, "-m", "conformance", "emulator", "--port", str(self.port), *args]
         if variant is not None:
             seed_file = args[args.index("--seed-file") + 1] if "--seed-file" in args else ""
@@ -65,6 +66,7 @@ class Served:
                 time.sleep(0.05)
 
     def stop(self) -> None:
+        """Stop the process; what it printed is then in ``output``."""
         if self.process.poll() is None:
             self.process.terminate()
             try:
@@ -72,5 +74,6 @@ class Served:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()
-        if self.process.stdout:
+        if self.process.stdout and not self.process.stdout.closed:
+            self.output = self.process.stdout.read().decode(errors="replace")
             self.process.stdout.close()

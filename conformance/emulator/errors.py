@@ -25,13 +25,18 @@ MESSAGES: Final[Mapping[str, str]] = {
     "pk_does_not_exist": 'Invalid pk "{pk_value}" - object does not exist.',
     "pk_incorrect_type": "Incorrect type. Expected pk value, received {data_type}.",
     "filter_invalid": "Invalid filter at {location}: {reason}",
-    "filter_too_deep": "Filter groups may not be nested more than {limit} levels deep.",
+    "filter_value_type": "Invalid filter at {location}: {op!r} takes {expected}.",
+    "invalid_json": "Value must be valid JSON.",
+    "enter_a_number": "Enter a number.",
     # Whole bodies (serializers, parsers).
     "not_a_dict": "Invalid data. Expected a dictionary, but got {data_type}.",
     "no_data": "No data provided",
     "json_parse": "JSON parse error - {reason}",
     "unsupported_media_type": 'Unsupported media type "{media_type}" in request.',
-    "too_large": "Request body exceeds the limit of {limit} bytes.",
+    "multipart_parse": "Multipart form parse error - {reason}",
+    "not_acceptable": "Could not satisfy the request Accept header.",
+    "format_not_acceptable": "Could not satisfy the request format suffix or query.",
+    "invalid_page": "Invalid page.",
     # Requests (authentication, routing, views).
     "not_authenticated": "Authentication credentials were not provided.",
     "invalid_key": "Invalid API key.",
@@ -70,3 +75,47 @@ class FieldError(Exception):
     @classmethod
     def of(cls, code: str, **params: Any) -> FieldError:
         return cls([message(code, **params)])
+
+
+# Django's own answers: given outside DRF's view (an unresolved URL, a body over DATA_UPLOAD_MAX_MEMORY_SIZE), so
+# they are HTML, carry no Allow header and are not content-negotiated. Text from django/views/defaults.py.
+_ERROR_PAGE = """
+<!doctype html>
+<html lang="en">
+<head>
+  <title>%(title)s</title>
+</head>
+<body>
+  <h1>%(title)s</h1><p>%(details)s</p>
+</body>
+</html>
+"""
+
+
+class DjangoPage(Exception):
+    """A response Django itself gives: its status, body, Content-Type and headers."""
+
+    def __init__(
+        self, status: int, content: bytes, content_type: str, headers: Mapping[str, str] | None = None
+    ) -> None:
+        super().__init__(status)
+        self.status = status
+        self.content = content
+        self.content_type = content_type
+        self.headers = dict(headers or {})
+
+
+def not_found_page() -> DjangoPage:
+    """``django.views.defaults.page_not_found`` without a 404.html template (``DEBUG`` off)."""
+    text = _ERROR_PAGE % {"title": "Not Found", "details": "The requested resource was not found on this server."}
+    return DjangoPage(404, text.encode(), "text/html")
+
+
+def bad_request_page() -> DjangoPage:
+    """``django.views.defaults.bad_request``: what a ``SuspiciousOperation`` such as ``RequestDataTooBig`` becomes."""
+    return DjangoPage(400, (_ERROR_PAGE % {"title": "Bad Request (400)", "details": ""}).encode(), "text/html")
+
+
+def permanent_redirect(location: str) -> DjangoPage:
+    """``HttpResponsePermanentRedirect``: an empty body with Django's default Content-Type."""
+    return DjangoPage(301, b"", "text/html; charset=utf-8", {"Location": location})

@@ -14,7 +14,7 @@ from conformance.contract import Contract
 from conformance.emulator import jsonio
 from conformance.emulator.app import create_app
 from conformance.emulator.behaviour import Behaviour, Reply
-from conformance.emulator.errors import ApiError, FieldError, detail, message
+from conformance.emulator.errors import ApiError, FieldError, message
 from conformance.emulator.store import Store, Tenant, WidgetRow
 from conformance.emulator.validation import FieldSpec
 
@@ -261,8 +261,8 @@ class EffectiveFiltersKeepEmptySide(Behaviour):
 class EffectiveFiltersStaleAfterMove(Behaviour):
     """effective_filters keeps the first dashboard's filters after the widget moves to another one (or none)."""
 
-    def __init__(self, store: Store, contract: Contract, *, max_body_bytes: int = 1 << 20) -> None:
-        super().__init__(store, contract, max_body_bytes=max_body_bytes)
+    def __init__(self, store: Store, contract: Contract, **options: Any) -> None:
+        super().__init__(store, contract, **options)
         self.pinned: dict[int, JSON] = {}  # widget id -> the filters of the dashboard it was on before moving
 
     def apply_widget_patch(self, widget: WidgetRow, changes: Mapping[str, JSON]) -> None:
@@ -280,8 +280,8 @@ class EffectiveFiltersStaleAfterMove(Behaviour):
 class EffectiveFiltersMissDashboardEdits(Behaviour):
     """effective_filters is computed when the widget is written: later edits of the dashboard's filters never show."""
 
-    def __init__(self, store: Store, contract: Contract, *, max_body_bytes: int = 1 << 20) -> None:
-        super().__init__(store, contract, max_body_bytes=max_body_bytes)
+    def __init__(self, store: Store, contract: Contract, **options: Any) -> None:
+        super().__init__(store, contract, **options)
         self.materialised: dict[int, JSON] = {}  # widget id -> effective_filters as of its last write
 
     def _materialise(self, widget_id: int) -> None:
@@ -360,8 +360,10 @@ class DeleteIsANoOp(Behaviour):
 class NoAllowOn405(Behaviour):
     """A 405 answer carries no Allow header."""
 
-    def method_not_allowed(self, method: str, path: str) -> ApiError:
-        return detail(405, "method_not_allowed", method=method)
+    def render(self, reply: Reply) -> Response:
+        if reply.status == 405:
+            reply.allow = None
+        return super().render(reply)
 
 
 class FiltersUnvalidated(Behaviour):

@@ -1,4 +1,4 @@
-"""The filter language's two computations: the AND merge and the group nesting depth."""
+"""The filter language's one computation: the AND merge behind ``effective_filters``."""
 
 from __future__ import annotations
 
@@ -21,23 +21,3 @@ def merge_and(dashboard: JSON, widget: JSON) -> JSON:
     if is_empty(widget):
         return dashboard
     return {"operator": "and", "conditions": [dashboard, widget]}
-
-
-def group_depth(node: JSON) -> int:
-    """How many groups are nested on the deepest path (a lone condition is 0, a flat group 1).
-
-    Iterative, so a hostile body nested thousands deep costs no recursion.
-    """
-    deepest = 0
-    stack: list[tuple[JSON, int]] = [(node, 0)]
-    while stack:
-        current, depth = stack.pop()
-        if not isinstance(current, dict):
-            continue
-        children = current.get("conditions")
-        if not isinstance(children, list):
-            continue
-        depth += 1
-        deepest = max(deepest, depth)
-        stack.extend((child, depth) for child in children)
-    return deepest

@@ -30,10 +30,15 @@ def loads_strict(raw: bytes) -> JSON:
         raise ValueError(str(error)) from None
 
 
-def dumps(body: JSON) -> bytes:
-    """Compact UTF-8 JSON; lone surrogates echoed from the input are written as ``\\uXXXX`` escapes."""
-    text = json.dumps(body, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+def dumps(body: JSON, indent: int | None = None) -> bytes:
+    """UTF-8 JSON as DRF's ``JSONRenderer`` writes it: compact (or indented as the Accept header asked), U+2028 and
+    U+2029 escaped; lone surrogates echoed from the input are written as ``\\uXXXX`` escapes."""
+    separators = (",", ":") if indent is None else (",", ": ")
+    text = json.dumps(body, ensure_ascii=False, allow_nan=False, separators=separators, indent=indent)
+    if "\u2028" in text or "\u2029" in text:  # valid JSON, but not valid JavaScript
+        text = text.replace("\u2028", "\\u2028").replace("\u2029", "\\u2029")
     try:
         return text.encode("utf-8")
     except UnicodeEncodeError:
-        return json.dumps(body, ensure_ascii=True, allow_nan=False, separators=(",", ":")).encode("ascii")
+        ascii_text = json.dumps(body, ensure_ascii=True, allow_nan=False, separators=separators, indent=indent)
+        return ascii_text.encode("ascii")

@@ -10,6 +10,7 @@ from typing import Any
 import yaml
 
 from conformance.contract import Contract
+from conformance.emulator.guesses import Guesses, guesses_from_mapping
 from conformance.emulator.store import Store
 
 JSON = Any
@@ -35,6 +36,9 @@ class TenantSeed:
 @dataclass(frozen=True)
 class Seed:
     tenants: list[TenantSeed]
+    #: Answers to what the docs leave open (``guesses:`` in a seed file); they apply even when a ``--db`` file
+    #: already holds data and the tenants are not planted.
+    guesses: Guesses = field(default_factory=Guesses)
 
 
 def _tenant(name: str, key: str, ids: Mapping[str, int]) -> TenantSeed:
@@ -42,8 +46,20 @@ def _tenant(name: str, key: str, ids: Mapping[str, int]) -> TenantSeed:
         key=key,
         name=name,
         metrics=[
-            {"id": ids["accuracy"], "name": "Accuracy", "type": "llm_judge", "eval_type": "binary"},
-            {"id": ids["latency"], "name": "Latency", "type": "basic", "eval_type": "numeric"},
+            {
+                "id": ids["accuracy"],
+                "name": "Accuracy",
+                "type": "llm_judge",
+                "eval_type": "binary",
+                "description": "Whether the agent answered the caller's question correctly.",
+            },
+            {
+                "id": ids["latency"],
+                "name": "Latency",
+                "type": "basic",
+                "eval_type": "numeric",
+                "description": "Seconds between the caller's turn and the agent's reply.",
+            },
         ],
         dashboards=[
             {
@@ -92,6 +108,9 @@ def seed_from_mapping(data: JSON, contract: Contract) -> Seed:
     """Build a seed from parsed YAML/JSON, refusing objects the fragment's schemas refuse."""
     if not isinstance(data, Mapping) or not isinstance(data.get("tenants"), list):
         raise ValueError("a seed is a mapping with a 'tenants' list")
+    unknown = sorted(set(data) - {"tenants", "guesses"})
+    if unknown:
+        raise ValueError(f"unknown seed key {', '.join(map(str, unknown))}; a seed has 'tenants' and 'guesses'")
     tenants = []
     for number, raw in enumerate(data["tenants"], start=1):
         if not isinstance(raw, Mapping) or not isinstance(raw.get("key"), str) or not raw["key"]:
@@ -109,7 +128,7 @@ def seed_from_mapping(data: JSON, contract: Contract) -> Seed:
         nested = [w for d in tenant.dashboards for w in d.get("widgets", [])]
         _check(contract, "WidgetCreate", nested + tenant.widgets, tenant.key)
         tenants.append(tenant)
-    return Seed(tenants=tenants)
+    return Seed(tenants=tenants, guesses=guesses_from_mapping(data.get("guesses")))
 
 
 def _without(obj: Mapping[str, JSON], key: str) -> dict[str, JSON]:
@@ -129,20 +148,16 @@ def load_seed(path: Path, contract: Contract) -> Seed:
 
 
 def plant(store: Store, seed: Seed, now: int) -> None:
-    """Write ``seed`` into an empty store (ids as given, else assigned)."""
+    """Write ``seed`` into an empty store (ids as given, else assigned; absent filters as a create leaves them)."""
+    empty = {"filters": seed.guesses.default_filters}
     for tenant_seed in seed.tenants:
         tenant = store.add_tenant(tenant_seed.key, tenant_seed.name)
         for metric in tenant_seed.metrics:
-            store.add_metric(
-                tenant.id,
-                metric["name"],
-                metric.get("type", "basic"),
-                metric.get("eval_type", "numeric"),
-                metric.get("id"),
-            )
+            store.add_metric(tenant.id, metric, metric.get("id"))
         for dashboard in tenant_seed.dashboards:
-            dashboard_id = store.insert_dashboard(tenant.id, dashboard, now, dashboard.get("id"))
+            dashboard_id = store.insert_dashboard(tenant.id, {**empty, **dashboard}, now, dashboard.get("id"))
             for widget in dashboard.get("widgets", []):
-                store.insert_widget(tenant.id, {**widget, "dashboard": dashboard_id}, now, widget.get("id"))
+                values = {**empty, **widget, "dashboard": dashboard_id}
+                store.insert_widget(tenant.id, values, now, widget.get("id"))
         for widget in tenant_seed.widgets:
-            store.insert_widget(tenant.id, widget, now, widget.get("id"))
+            store.insert_widget(tenant.id, {**empty, **widget}, now, widget.get("id"))

@@ -18,7 +18,7 @@ CREATE TABLE IF NOT EXISTS tenants (
     id INTEGER PRIMARY KEY AUTOINCREMENT, key TEXT NOT NULL UNIQUE, name TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS metrics (
     id INTEGER PRIMARY KEY AUTOINCREMENT, tenant INTEGER NOT NULL, name TEXT NOT NULL,
-    type TEXT NOT NULL, eval_type TEXT NOT NULL);
+    type TEXT NOT NULL, eval_type TEXT NOT NULL, description TEXT NOT NULL DEFAULT '', enum_values TEXT);
 CREATE TABLE IF NOT EXISTS dashboards (
     id INTEGER PRIMARY KEY AUTOINCREMENT, tenant INTEGER NOT NULL, name TEXT, project TEXT, filters TEXT,
     created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL);
@@ -29,6 +29,15 @@ CREATE TABLE IF NOT EXISTS widgets (
     created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL);
 CREATE INDEX IF NOT EXISTS widgets_by_dashboard ON widgets (dashboard);
 """
+# Columns added after the first release: a --db file written before them gets them on open.
+_ADDED_COLUMNS = {
+    "metrics": (("description", "TEXT NOT NULL DEFAULT ''"), ("enum_values", "TEXT")),
+}
+_METRIC_SELECT = "SELECT id, tenant, name, type, eval_type, description, enum_values FROM metrics "
+_DASHBOARD_SELECT = (
+    "SELECT d.id, d.tenant, d.name, d.project, d.filters, d.created_at, d.updated_at, "
+    "(SELECT COUNT(*) FROM widgets AS c WHERE c.dashboard = d.id) FROM dashboards AS d "
+)
 
 # Columns a write may set (SQL is only ever built from these names).
 WIDGET_COLUMNS = (
@@ -64,6 +73,8 @@ class MetricRow:
     name: str
     type: str
     eval_type: str
+    description: str = ""
+    enum_values: JSON = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,8 +131,13 @@ def _widget(row: tuple[Any, ...]) -> WidgetRow:
 
 
 def _dashboard(row: tuple[Any, ...]) -> DashboardRow:
-    wid, tenant, name, project, filters, ca, ua = row
+    wid, tenant, name, project, filters, ca, ua = row[:7]
     return DashboardRow(wid, tenant, name, None if project is None else int(project), _loads(filters), ca, ua)
+
+
+def _metric(row: tuple[Any, ...]) -> MetricRow:
+    mid, tenant, name, type_, eval_type, description, enum_values = row
+    return MetricRow(mid, tenant, name, type_, eval_type, description, _loads(enum_values))
 
 
 class Store:
@@ -139,6 +155,7 @@ class Store:
             self._conn.execute("PRAGMA journal_mode=WAL")
             self._conn.execute("PRAGMA synchronous=NORMAL")
         self._conn.executescript(_SCHEMA)
+        self._add_missing_columns()
         self._keys: dict[str, Tenant] = {}
         self._load_keys()
 
@@ -162,6 +179,13 @@ class Store:
                 raise
             self._conn.execute("COMMIT")
 
+    def _add_missing_columns(self) -> None:
+        for table, columns in _ADDED_COLUMNS.items():
+            present = {row[1] for row in self._conn.execute(f"PRAGMA table_info({table})")}
+            for name, declaration in columns:
+                if name not in present:
+                    self._conn.execute(f"ALTER TABLE {table} ADD COLUMN {name} {declaration}")
+
     def _load_keys(self) -> None:
         rows = self._conn.execute("SELECT id, key, name FROM tenants").fetchall()
         self._keys = {key: Tenant(tid, key, name) for tid, key, name in rows}
@@ -184,11 +208,22 @@ class Store:
             self._load_keys()
             return Tenant(int(cursor.lastrowid or 0), key, name)
 
-    def add_metric(self, tenant: int, name: str, type_: str, eval_type: str, id_: int | None = None) -> int:
+    def add_metric(self, tenant: int, values: Mapping[str, JSON], id_: int | None = None) -> int:
+        """A metric: ``name``; optional ``type`` (basic), ``eval_type`` (numeric), ``description``, ``enum_values``."""
+        enum_values = values.get("enum_values")
         with self._lock:
             cursor = self._conn.execute(
-                "INSERT INTO metrics (id, tenant, name, type, eval_type) VALUES (?, ?, ?, ?, ?)",
-                (id_, tenant, name, type_, eval_type),
+                "INSERT INTO metrics (id, tenant, name, type, eval_type, description, enum_values) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (
+                    id_,
+                    tenant,
+                    values["name"],
+                    values.get("type", "basic"),
+                    values.get("eval_type", "numeric"),
+                    values.get("description", ""),
+                    None if enum_values is None else json.dumps(enum_values),
+                ),
             )
             return int(cursor.lastrowid or 0)
 
@@ -196,17 +231,13 @@ class Store:
         if id_ not in _INT64:
             return None
         with self._lock:
-            row = self._conn.execute(
-                "SELECT id, tenant, name, type, eval_type FROM metrics WHERE id = ?", (id_,)
-            ).fetchone()
-        return None if row is None else MetricRow(*row)
+            row = self._conn.execute(_METRIC_SELECT + "WHERE id = ?", (id_,)).fetchone()
+        return None if row is None else _metric(row)
 
     def metrics(self, tenant: int) -> list[MetricRow]:
         with self._lock:
-            rows = self._conn.execute(
-                "SELECT id, tenant, name, type, eval_type FROM metrics WHERE tenant = ? ORDER BY id", (tenant,)
-            ).fetchall()
-        return [MetricRow(*row) for row in rows]
+            rows = self._conn.execute(_METRIC_SELECT + "WHERE tenant = ? ORDER BY id", (tenant,)).fetchall()
+        return [_metric(row) for row in rows]
 
     # Dashboards ---------------------------------------------------------------------------------------
 
@@ -214,11 +245,30 @@ class Store:
         if id_ not in _INT64:
             return None
         with self._lock:
-            row = self._conn.execute(
-                "SELECT id, tenant, name, project, filters, created_at, updated_at FROM dashboards WHERE id = ?",
-                (id_,),
-            ).fetchone()
+            row = self._conn.execute(_DASHBOARD_SELECT + "WHERE d.id = ?", (id_,)).fetchone()
         return None if row is None else _dashboard(row)
+
+    def dashboards_page(
+        self, tenant: int, project: int | None, limit: int, offset: int
+    ) -> list[tuple[DashboardRow, int]]:
+        """One page of the tenant's dashboards (of ``project`` if given), by id, each with its widget count."""
+        where, params = self._dashboard_filter(tenant, project)
+        with self._lock:
+            rows = self._conn.execute(
+                _DASHBOARD_SELECT + where + " ORDER BY d.id LIMIT ? OFFSET ?", (*params, limit, offset)
+            ).fetchall()
+        return [(_dashboard(row), int(row[7])) for row in rows]
+
+    def count_dashboards(self, tenant: int, project: int | None) -> int:
+        where, params = self._dashboard_filter(tenant, project)
+        with self._lock:
+            return int(self._conn.execute("SELECT COUNT(*) FROM dashboards AS d " + where, params).fetchone()[0])
+
+    @staticmethod
+    def _dashboard_filter(tenant: int, project: int | None) -> tuple[str, tuple[Any, ...]]:
+        if project is None:
+            return "WHERE d.tenant = ?", (tenant,)
+        return "WHERE d.tenant = ? AND d.project = ?", (tenant, str(project))
 
     def insert_dashboard(self, tenant: int, values: Mapping[str, JSON], now: int, id_: int | None = None) -> int:
         return self._insert("dashboards", DASHBOARD_COLUMNS, tenant, values, now, id_)
@@ -245,6 +295,28 @@ class Store:
         with self._lock:
             rows = self._conn.execute(_WIDGET_SELECT + "WHERE w.dashboard = ? ORDER BY w.id", (dashboard,))
             return [_widget(row) for row in rows.fetchall()]
+
+    def widgets_page(self, tenant: int, dashboard: int | None, limit: int, offset: int) -> list[WidgetRow]:
+        """One page of the tenant's widgets (on ``dashboard`` if given), by id."""
+        where, params = self._widget_filter(tenant, dashboard)
+        with self._lock:
+            rows = self._conn.execute(
+                _WIDGET_SELECT + where + " ORDER BY w.id LIMIT ? OFFSET ?", (*params, limit, offset)
+            )
+            return [_widget(row) for row in rows.fetchall()]
+
+    def count_widgets(self, tenant: int, dashboard: int | None) -> int:
+        where, params = self._widget_filter(tenant, dashboard)
+        with self._lock:
+            return int(self._conn.execute("SELECT COUNT(*) FROM widgets AS w " + where, params).fetchone()[0])
+
+    @staticmethod
+    def _widget_filter(tenant: int, dashboard: int | None) -> tuple[str, tuple[Any, ...]]:
+        if dashboard is None:
+            return "WHERE w.tenant = ?", (tenant,)
+        if dashboard not in _INT64:
+            return "WHERE 0", ()
+        return "WHERE w.tenant = ? AND w.dashboard = ?", (tenant, dashboard)
 
     def insert_widget(self, tenant: int, values: Mapping[str, JSON], now: int, id_: int | None = None) -> int:
         return self._insert("widgets", WIDGET_COLUMNS, tenant, values, now, id_)

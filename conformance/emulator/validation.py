@@ -11,6 +11,7 @@ from jsonschema.exceptions import ValidationError, best_match
 
 from conformance.calibration import FOREIGN_KEYS
 from conformance.contract import Contract
+from conformance.emulator import jsonio
 from conformance.emulator.errors import FieldError, message
 
 JSON = Any
@@ -42,7 +43,6 @@ class FieldSpec:
     allow_blank: bool
     required: bool
     choices: frozenset[str] = frozenset()
-    max_depth: int | None = None
 
     def default(self) -> JSON:
         """The model default when a create omits the field: null, else a blank string."""
@@ -52,6 +52,7 @@ class FieldSpec:
 def field_specs(contract: Contract, schema_name: str, create_schema: str) -> dict[str, FieldSpec]:
     """The writable properties of ``schema_name``; ``create_schema``'s ``required`` list marks required ones."""
     required = set(contract.schema(create_schema).get("required", []))
+    filter_schema = contract.schema("Filter")
     specs: dict[str, FieldSpec] = {}
     for name in contract.writable(schema_name):
         pointer = f"#/components/schemas/{schema_name}/properties/{name}"
@@ -59,14 +60,13 @@ def field_specs(contract: Contract, schema_name: str, create_schema: str) -> dic
         members = contract.enum_members(schema_name, name)
         specs[name] = FieldSpec(
             name=name,
-            kind=_kind(name, schema, members),
+            kind="filter" if schema == filter_schema else _kind(name, schema, members),
             pointer=pointer,
             schema=schema,
             nullable=contract.ref_validator(pointer).is_valid(None),
             allow_blank=contract.ref_validator(pointer).is_valid(""),
             required=name in required,
             choices=frozenset(m for m in members if isinstance(m, str) and m != ""),
-            max_depth=schema.get("x-cekura-max-depth"),
         )
     return specs
 
@@ -78,8 +78,6 @@ def _kind(name: str, schema: Mapping[str, JSON], members: list[JSON]) -> Kind:
         return "pk"
     if members:
         return "choice"
-    if "x-cekura-max-depth" in schema:
-        return "filter"
     if "string" in types:
         return "char"
     if "integer" in types:
@@ -122,15 +120,45 @@ def coerce_integer(value: JSON) -> int:
 
 
 def coerce_pk(value: JSON) -> int:
-    """DRF PrimaryKeyRelatedField's lookup value: integers, integral floats and integer strings."""
+    """The pk DRF's ``PrimaryKeyRelatedField`` looks up: ``queryset.get(pk=value)``, where Django's integer field
+    takes ``int(value)``. So ``"5"`` and ``" 5 "`` are 5, and a float is truncated (``5.5`` finds object 5);
+    ``"5.5"``, ``true`` and containers are "Incorrect type"."""
     if isinstance(value, bool) or not isinstance(value, str | int | float):
         raise FieldError.of("pk_incorrect_type", data_type=type(value).__name__)
-    if isinstance(value, float) and not value.is_integer():
-        raise FieldError.of("pk_incorrect_type", data_type="float")
     try:
         return int(value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         raise FieldError.of("pk_incorrect_type", data_type=type(value).__name__) from None
+
+
+class JSONText(str):
+    """A form value of a JSON field: DRF's ``JSONField`` parses HTML input as JSON text (``is_json_string``)."""
+
+
+def parse_json_text(text: JSONText) -> JSON:
+    """The JSON a form value holds; "Value must be valid JSON." otherwise."""
+    try:
+        return jsonio.loads_strict(text.encode("utf-8", errors="surrogatepass"))
+    except ValueError:
+        raise FieldError.of("invalid_json") from None
+
+
+def value_type_problem(tree: JSON) -> str | None:
+    """The first condition whose ``value`` does not suit its operator (``in``: a list, ``isnull``: a boolean)."""
+    stack: list[tuple[JSON, str]] = [(tree, "")]
+    while stack:
+        node, location = stack.pop()
+        if not isinstance(node, dict):
+            continue
+        op, value = node.get("op"), node.get("value")
+        if op == "in" and not isinstance(value, list):
+            return message("filter_value_type", location=location + "value", op=op, expected="a list of values")
+        if op == "isnull" and not isinstance(value, bool):
+            return message("filter_value_type", location=location + "value", op=op, expected="true or false")
+        children = node.get("conditions")
+        if isinstance(children, list):
+            stack.extend((child, f"{location}conditions/{i}/") for i, child in reversed(list(enumerate(children))))
+    return None
 
 
 def choice_value(spec: FieldSpec, value: JSON) -> str:
@@ -154,23 +182,70 @@ def schema_messages(errors: Iterable[ValidationError]) -> list[str]:
     return found
 
 
-def filter_problem(contract: Contract, errors: list[ValidationError]) -> str:
-    """One readable message for a filter the fragment's ``Filter`` schema refuses.
+_FILTER_NODE = "#/components/schemas/FilterNode"
+_FILTER_GROUP = "#/components/schemas/FilterGroup"
+_FILTER_CONDITION = "#/components/schemas/FilterCondition"
 
-    An ``anyOf`` failure says little, so a non-empty object is re-checked as the node it looks like
-    (a group if it has ``operator`` or ``conditions``, else a condition) until a concrete reason shows.
+
+class FilterChecker:
+    """The fragment's ``Filter`` schema, checked one node at a time, so any depth JSON can carry is fine.
+
+    A recursive JSON Schema validation of a filter nested a hundred groups deep exhausts Python's stack; here the
+    group schema's reference to ``FilterNode`` is cut (``{}``) and the children are pushed on a stack instead.
+    Django REST framework has no nesting limit, and neither has the emulator.
     """
-    error = best_match(errors)
-    path = list(error.absolute_path)
-    while error.validator in ("anyOf", "oneOf") and isinstance(error.instance, dict) and error.instance:
-        kind = "FilterGroup" if {"operator", "conditions"} & error.instance.keys() else "FilterCondition"
-        inner = best_match(contract.ref_validator(f"#/components/schemas/{kind}").iter_errors(error.instance))
-        if inner is None:
-            break
-        path.extend(inner.absolute_path)
-        error = inner
-    location = "/".join(str(p) for p in path) or "the top level"
-    return message("filter_invalid", location=location, reason=echo(error.message))
+
+    def __init__(self, contract: Contract) -> None:
+        group = _shallow(contract.resolve(_FILTER_GROUP), {})
+        self.group = contract.validator(group)
+        self.condition = contract.ref_validator(_FILTER_CONDITION)
+        self.top = contract.validator(_shallow(contract.schema("Filter"), group))
+        self.node = contract.validator(_shallow(contract.resolve(_FILTER_NODE), group))
+
+    def problem(self, value: JSON) -> str | None:
+        """One readable message for the first node the schema refuses, or None."""
+        stack: list[tuple[JSON, list[str | int], bool]] = [(value, [], True)]
+        while stack:
+            node, path, top = stack.pop()
+            errors = list((self.top if top else self.node).iter_errors(node))
+            if errors:
+                return self._message(errors, path)
+            if self.condition.is_valid(node) or not isinstance(node, dict):
+                continue  # a condition (its other keys are free), {} or null
+            children = node.get("conditions")
+            if isinstance(children, list):
+                stack.extend(
+                    (child, [*path, "conditions", i], False) for i, child in reversed(list(enumerate(children)))
+                )
+        return None
+
+    def _message(self, errors: list[ValidationError], prefix: list[str | int]) -> str:
+        """An ``anyOf`` failure says little, so a non-empty object is re-checked as the node it looks like
+        (a group if it has ``operator`` or ``conditions``, else a condition) until a concrete reason shows."""
+        error = best_match(errors)
+        path = [*prefix, *error.absolute_path]
+        while error.validator in ("anyOf", "oneOf") and isinstance(error.instance, dict) and error.instance:
+            looks_like_group = {"operator", "conditions"} & error.instance.keys()
+            inner = best_match((self.group if looks_like_group else self.condition).iter_errors(error.instance))
+            if inner is None:
+                break
+            path.extend(inner.absolute_path)
+            error = inner
+        location = "/".join(str(p) for p in path) or "the top level"
+        return message("filter_invalid", location=location, reason=echo(error.message))
+
+
+def _shallow(schema: JSON, group: JSON) -> JSON:
+    """``schema`` with references to ``FilterGroup`` replaced by ``group`` and to ``FilterNode`` by ``{}``."""
+    if isinstance(schema, dict):
+        if schema.get("$ref") == _FILTER_GROUP:
+            return group
+        if schema.get("$ref") == _FILTER_NODE:
+            return {}
+        return {key: _shallow(sub, group) for key, sub in schema.items()}
+    if isinstance(schema, list):
+        return [_shallow(sub, group) for sub in schema]
+    return schema
 
 
 def first_surrogate(value: JSON) -> int | None:

@@ -82,6 +82,8 @@ def expected_value(contract: Contract, prop: str, sent: JSON) -> JSON:
     """The value DRF stores for a sent writable property (CharFields trimmed, pks coerced)."""
     if prop in calibration.CHAR_FIELDS and sent is not None:
         return calibration.drf_char_value(sent)
+    if prop in calibration.FOREIGN_KEYS and sent == "":
+        return None  # DRF's RelatedField.run_validation: "" means null for a relation
     if prop in calibration.FOREIGN_KEYS and isinstance(sent, str | float) and not isinstance(sent, bool):
         return int(float(sent))
     return sent

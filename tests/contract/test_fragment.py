@@ -15,11 +15,15 @@ from conformance import contract
 
 PRIMARY = "dashboards-widgets-partial-update"
 SUPPORTING = {
+    "dashboards-widgets-list",
     "dashboards-widgets-create",
     "dashboards-widgets-retrieve",
+    "dashboards-widgets-update",
     "dashboards-widgets-destroy",
+    "dashboards-list",
     "dashboards-create",
     "dashboards-retrieve",
+    "dashboards-update",
     "dashboards-partial-update",
     "dashboards-destroy",
     "metrics-v1-list",
@@ -128,6 +132,48 @@ def test_the_filter_language(fragment: contract.Contract) -> None:
     assert not ok({"field": "topic", "op": "like", "value": "x"})
     assert not ok({"operator": "xor", "conditions": []})
     assert not ok({"operator": "and", "conditions": "not a list"})
+    assert "x-cekura-max-depth" not in fragment.schema("Filter")  # DRF has no nesting limit
+
+
+def test_lists_are_paginated_as_published(fragment: contract.Contract) -> None:
+    for operation, param, item in (
+        ("dashboards-widgets-list", "dashboard_id", "Widget"),
+        ("dashboards-list", "project_id", "DashboardList"),
+    ):
+        spec = fragment.operation(operation).spec
+        names = {fragment.resolve(p["$ref"])["name"] if "$ref" in p else p["name"] for p in spec["parameters"]}
+        assert names == {"page", "page_size", param}, operation
+        envelope = spec["responses"]["200"]["content"]["application/json"]["schema"]["$ref"].rsplit("/", 1)[-1]
+        schema = fragment.schema(envelope)
+        assert set(schema["properties"]) == {"count", "next", "previous", "results"}
+        assert schema["required"] == ["count", "results"]
+        assert schema["properties"]["results"]["items"]["$ref"].endswith(f"/{item}")
+    assert "widgets" not in fragment.properties("DashboardList")
+    assert set(fragment.properties("DashboardList")) == set(fragment.properties("Dashboard")) - {"widgets"}
+
+
+def test_put_takes_the_create_schema(fragment: contract.Contract) -> None:
+    assert fragment.operation("dashboards-widgets-update").request_schema == "WidgetCreate"
+    assert fragment.operation("dashboards-update").request_schema == "Dashboard"
+    assert fragment.operation("dashboards-widgets-update").spec["requestBody"]["required"] is True
+
+
+def test_metrics_carry_description_and_enum_values(fragment: contract.Contract) -> None:
+    assert {"id", "name", "description", "type", "eval_type", "enum_values"} <= set(fragment.properties("Metric"))
+
+
+def test_enum_labels_are_published_as_drf_spectacular_writes_them(fragment: contract.Contract) -> None:
+    for name in ("ChartTypeEnum", "DataTypeEnum", "TimePeriodEnum", "AggregationFunctionEnum"):
+        schema = fragment.schema(name)
+        lines = [line for line in schema["description"].splitlines() if line.startswith("* `")]
+        assert [line.split("`")[1] for line in lines] == schema["enum"], name
+
+
+def test_django_pages_are_declared_where_django_answers_html(fragment: contract.Contract) -> None:
+    components = fragment.document["components"]["responses"]
+    assert set(components["NotFound"]["content"]) == {"application/json", "text/html"}
+    assert set(components["ValidationFailed"]["content"]) == {"application/json", "text/html"}
+    assert all("406" in op.spec["responses"] for op in fragment.operations())
 
 
 def test_error_responses_are_declared_and_the_undocumented_ones_marked(fragment: contract.Contract) -> None:

@@ -19,7 +19,8 @@ async def test_pk_coerced(client: httpx.AsyncClient, value: object) -> None:
 
 
 @pytest.mark.parametrize(
-    "value, received", [("abc", "str"), (2.5, "float"), (True, "bool"), ([2], "list"), ({"id": 2}, "dict")]
+    "value, received",
+    [("abc", "str"), ("2.5", "str"), ("2.0", "str"), (True, "bool"), ([2], "list"), ({"id": 2}, "dict")],
 )
 async def test_pk_incorrect_type(client: httpx.AsyncClient, value: object, received: str) -> None:
     response = await client.patch(W1, json={"metric": value, "dashboard": value})
@@ -30,7 +31,23 @@ async def test_pk_incorrect_type(client: httpx.AsyncClient, value: object, recei
     assert (after["metric"], after["dashboard"]) == (None, 1)
 
 
-@pytest.mark.parametrize("value", [10**30, -(10**30), "99999999999999999999999", 1e300, 0, -1])
+@pytest.mark.parametrize("value", [2.5, 2.99, 1.0000001])
+async def test_pk_float_is_truncated_as_django_int_does(client: httpx.AsyncClient, value: float) -> None:
+    # PrimaryKeyRelatedField looks up queryset.get(pk=value); Django's IntegerField.get_prep_value is int(value).
+    response = await client.patch(W1, json={"metric": value})
+    assert response.status_code == 200
+    assert response.json()["metric"] == int(value)
+
+
+async def test_pk_blank_string_is_null(client: httpx.AsyncClient) -> None:
+    # RelatedField.run_validation turns "" into None before the null check.
+    await client.patch(W1, json={"metric": 2})
+    response = await client.patch(W1, json={"metric": "", "dashboard": ""})
+    assert response.status_code == 200
+    assert (response.json()["metric"], response.json()["dashboard"]) == (None, None)
+
+
+@pytest.mark.parametrize("value", [10**30, -(10**30), "99999999999999999999999", 1e300, 0, -1, -0.5, 7.5])
 async def test_huge_or_impossible_pk_does_not_exist(client: httpx.AsyncClient, value: object) -> None:
     response = await client.patch(W1, json={"metric": value})
     assert response.status_code == 400

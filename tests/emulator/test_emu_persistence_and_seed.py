@@ -20,7 +20,7 @@ tenants:
   - key: seeded-key
     name: only-tenant
     metrics:
-      - {id: 40, name: Sentiment, type: llm_judge, eval_type: enum}
+      - {id: 40, name: Sentiment, type: llm_judge, eval_type: enum, enum_values: [positive, negative]}
     dashboards:
       - id: 30
         name: Seeded
@@ -84,7 +84,16 @@ async def test_seed_file_replaces_the_default(tmp_path: Path, suffix: str) -> No
         assert (await new.get("/dashboards/widgets/21/")).json()["dashboard"] is None
         assert (await new.get("/dashboards/widgets/1/")).status_code == 404
         metrics = (await new.get("/test_framework/v1/metrics/")).json()
-        assert metrics == [{"id": 40, "name": "Sentiment", "type": "llm_judge", "eval_type": "enum"}]
+        assert metrics == [
+            {
+                "id": 40,
+                "name": "Sentiment",
+                "description": "",
+                "type": "llm_judge",
+                "eval_type": "enum",
+                "enum_values": ["positive", "negative"],
+            }
+        ]
 
 
 @pytest.mark.parametrize(
@@ -97,6 +106,9 @@ async def test_seed_file_replaces_the_default(tmp_path: Path, suffix: str) -> No
         {"tenants": [{"key": "k", "widgets": [{"chart_type": "donut"}]}]},
         {"tenants": [{"key": "k", "widgets": [{"field": "no chart type"}]}]},
         {"tenants": [{"key": "k", "metrics": [{"id": 1}]}]},
+        {"tenants": [], "guesses": {"auth_failure_status": 418}},
+        {"tenants": [], "guesses": {"no_such_guess": 1}},
+        {"tenants": [], "unknown": 1},
     ],
 )
 def test_invalid_seed_is_refused(data: object) -> None:
@@ -109,6 +121,32 @@ def test_default_seed_ids() -> None:
     assert [t.key for t in seed.tenants] == ["cekura-dev-key-tenant-a", "cekura-dev-key-tenant-b"]
     assert [[d["id"] for d in t.dashboards] for t in seed.tenants] == [[1], [2]]
     assert [[m["id"] for m in t.metrics] for t in seed.tenants] == [[1, 2], [3, 4]]
+
+
+async def test_seed_file_guesses_apply_even_to_an_existing_db(tmp_path: Path) -> None:
+    db = tmp_path / "state.sqlite3"
+    async with client(create_app(db=db), {}) as first:
+        assert (await first.get("/dashboards/widgets/1/")).status_code == 401
+    seed = seed_from_mapping({"tenants": [], "guesses": {"auth_failure_status": 403}}, contract.default())
+    async with client(create_app(db=db, seed=seed), {}) as second:
+        response = await second.get("/dashboards/widgets/1/")
+        assert response.status_code == 403
+        assert "www-authenticate" not in response.headers
+
+
+def test_a_db_from_before_the_metric_columns_is_migrated(tmp_path: Path) -> None:
+    import sqlite3
+
+    db = tmp_path / "old.sqlite3"
+    with sqlite3.connect(db) as conn:
+        conn.execute(
+            "CREATE TABLE metrics (id INTEGER PRIMARY KEY AUTOINCREMENT, tenant INTEGER NOT NULL, name TEXT NOT NULL,"
+            " type TEXT NOT NULL, eval_type TEXT NOT NULL)"
+        )
+        conn.execute("INSERT INTO metrics VALUES (9, 1, 'Old', 'basic', 'numeric')")
+    app = create_app(db=db)
+    row = app.state.store.metric(9)
+    assert (row.name, row.description, row.enum_values) == ("Old", "", None)
 
 
 async def test_store_query_shows_the_state() -> None:

@@ -26,22 +26,59 @@ def test_serves_the_fragment_over_http(serve: Callable[..., Any]) -> None:
         assert client.patch(W1, json={"name": "over http"}).json()["name"] == "over http"
         assert client.get(W1).json()["name"] == "over http"
         assert client.get(W1, headers={"X-CEKURA-API-KEY": "wrong"}).status_code == 401
-        denied = client.put(W1, json={})
-        assert (denied.status_code, denied.headers["allow"]) == (405, "PATCH, GET, DELETE, OPTIONS")
+        denied = client.post(W1, json={})
+        assert (denied.status_code, denied.headers["allow"]) == (405, "GET, PUT, PATCH, DELETE, HEAD, OPTIONS")
         assert client.patch(W1, content=b"{", headers={"content-type": "application/json"}).status_code == 400
         assert client.get("/dashboards/widgets/2/").status_code == 404
+        head = client.head(W1)
+        assert (head.status_code, head.content) == (200, b"")
+        assert head.headers["content-length"] == str(len(client.get(W1).content))
+        moved = client.get("/dashboards/widgets/1")
+        assert (moved.status_code, moved.headers["location"]) == (301, W1)
 
 
-def test_oversized_body_is_413_over_http(serve: Callable[..., Any]) -> None:
+def test_oversized_body_is_djangos_400_over_http(serve: Callable[..., Any]) -> None:
     served = serve()
     with httpx.Client(base_url=served.url, headers=KEY, timeout=10) as client:
         response = client.patch(
-            W1, content=b'{"name": "' + b"x" * (2 << 20) + b'"}', headers={"content-type": "application/json"}
+            W1, content=b'{"name": "' + b"x" * (3 << 20) + b'"}', headers={"content-type": "application/json"}
         )
-        assert response.status_code == 413
-        assert "detail" in response.json()
+        assert response.status_code == 400
+        assert response.headers["content-type"] == "text/html"
     with httpx.Client(base_url=served.url, headers=KEY, timeout=10) as client:
         assert client.get(W1).json()["name"] != "x"
+
+
+def test_startup_line_names_the_url_and_the_keys(serve: Callable[..., Any]) -> None:
+    served = serve("--guess", "auth_failure_status=403")
+    served.stop()
+    first = served.output.splitlines()[0]
+    assert first == (
+        f"cekura emulator serving {served.url} "
+        "(X-CEKURA-API-KEY: cekura-dev-key-tenant-a, cekura-dev-key-tenant-b); Ctrl-C stops it"
+    )
+
+
+def test_guess_switch_over_the_cli(serve: Callable[..., Any]) -> None:
+    served = serve("--guess", "auth_failure_status=403", "--guess", "browsable_api=true")
+    with httpx.Client(base_url=served.url, timeout=10) as client:
+        assert client.get(W1).status_code == 403
+        page = client.get(W1, headers={**KEY, "accept": "text/html"})
+        assert (page.status_code, page.headers["content-type"]) == (200, "text/html; charset=utf-8")
+
+
+def test_a_bad_guess_is_a_usage_error() -> None:
+    import subprocess
+    import sys
+
+    result = subprocess.run(
+        [sys.executable, "-m", "conformance", "emulator", "--guess", "auth_failure_status=500"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 2
+    assert "auth_failure_status must be 401 or 403" in result.stderr
 
 
 def test_real_concurrent_patches_of_different_fields(serve: Callable[..., Any]) -> None:

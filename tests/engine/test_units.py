@@ -103,6 +103,7 @@ def test_calibration_accepts_what_drf_coerces_and_nothing_else() -> None:
     c = contract.default()
     assert calibration.drf_would_accept(c, "PatchedWidget", {"metric": "5", "name": 12, "id": "x", "extra": []})
     assert calibration.drf_would_accept(c, "PatchedWidget", {"dashboard": 5.0})
+    assert calibration.drf_would_accept(c, "PatchedWidget", {"dashboard": "", "metric": ""})  # "" is null
     assert calibration.drf_would_accept(c, "PatchedWidget", {"field": " " + "*" * 255})  # trimmed to 255
     assert not calibration.drf_would_accept(c, "PatchedWidget", {"field": "*" * 256})
     assert calibration.drf_would_accept(c, "Dashboard", {"project": "5", "name": 3})
