@@ -38,6 +38,7 @@ def summary(result: RunResult, *, contract_version: str, contract_sha256: str, c
         "must": judgement.as_dict(),
         "fatal": result.fatal,
         "interrupted": result.interrupted,
+        "partial": result.partial,
         "requirements": [r.as_dict() for r in result.requirements],
         "stages": [
             {

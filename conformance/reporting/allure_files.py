@@ -52,7 +52,9 @@ def target_host(base_url: str) -> str:
 
 
 def environment(summary: dict[str, Any]) -> dict[str, str]:
+    """The run's facts for Allure's Environment widget; the verdict first, as the run computed it."""
     return {
+        "verdict": str(summary["verdict"]),
         "target": target_host(str(summary["target"]["base_url"])),
         "suite.version": str(summary["suite_version"]),
         "contract.version": str(summary["contract"]["version"]),
