@@ -21,21 +21,21 @@ import os
 import sys
 from collections.abc import Generator, Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from conformance.engine import properties, results
-from conformance.engine.catalogue import Requirement
-from conformance.engine.catalogue import default as default_catalogue
 from conformance.engine.errors import ConfigurationError, ConformanceFailure, SuiteError
 from conformance.engine.interrupt import Interruption, RunInterrupted
-from conformance.engine.ledger import LEDGER
 from conformance.engine.outcomes import Status
-from conformance.engine.redact import Scrubber
-from conformance.engine.runner import Engine
 from conformance.engine.verdict import ExitCode, Verdict
-from conformance.settings import RunOptions, RunSettings, build
+
+# The engine (schemathesis, Hypothesis) is imported only when --cekura asks for it: the plugin is loaded in
+# every pytest session of an environment the package is installed in.
+if TYPE_CHECKING:
+    from conformance.engine.catalogue import Requirement
+    from conformance.engine.runner import Engine
+    from conformance.settings import RunSettings
 
 _SESSION = pytest.StashKey["SuiteSession"]()
 # pytest_keyboard_interrupt gets no config: the session's suite, while one runs.
@@ -83,10 +83,14 @@ class SuiteSession:
     """The engine for one pytest session, started by the first item that needs it."""
 
     def __init__(self, settings: RunSettings, tag: str | None, *, strict: bool) -> None:
+        from conformance.engine.catalogue import default as default_catalogue
+        from conformance.engine.ledger import LEDGER
+        from conformance.engine.runner import Engine
+
         self.settings = settings
         self.strict = strict
         self.interruption = Interruption()
-        self.engine = Engine(
+        self.engine: Engine = Engine(
             settings.target,
             settings.profile,
             seed=settings.seed,
@@ -120,6 +124,9 @@ class SuiteSession:
         return not counted and not self.strict
 
     def finish(self) -> dict[str, Any]:
+        from conformance.engine import results
+        from conformance.engine.redact import Scrubber
+
         with self.interruption.finishing():  # a signal now changes the verdict, never the files' completeness
             result = self.engine.finish()
             data = results.summary(
@@ -150,6 +157,9 @@ def pytest_configure(config: pytest.Config) -> None:
         if given:
             raise pytest.UsageError(f"{', '.join(given)} given without --cekura: add --cekura to run the suite")
         return
+    from conformance.engine.results import SUMMARY
+    from conformance.settings import RunOptions, build
+
     report_dir = Path(config.getoption("--cekura-report-dir") or DEFAULT_REPORT_DIR)
     try:
         settings = build(
@@ -171,7 +181,7 @@ def pytest_configure(config: pytest.Config) -> None:
         config.option.allure_report_dir = str(settings.report_dir / "allure-results")
         config.option.clean_alluredir = True
     # A summary left by an earlier run must not pass for this one's if this one judges nothing.
-    (settings.report_dir / results.SUMMARY).unlink(missing_ok=True)
+    (settings.report_dir / SUMMARY).unlink(missing_ok=True)
     suite = SuiteSession(settings, config.getoption("--cekura-tag"), strict=bool(config.getoption("--cekura-strict")))
     config.stash[_SESSION] = suite
     _CURRENT["suite"] = suite
@@ -193,6 +203,9 @@ def pytest_report_header(config: pytest.Config) -> list[str] | None:
 
 class SuiteCollector(pytest.Collector):
     def collect(self) -> Iterator[pytest.Item]:
+        from conformance.engine import properties
+        from conformance.engine.catalogue import default as default_catalogue
+
         for name in properties.STAGES:
             yield StageItem.from_parent(self, name=f"stage[{name}]", stage=name)
         for requirement in default_catalogue().requirements:
@@ -208,6 +221,9 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
 
 def pytest_collection_finish(session: pytest.Session) -> None:
     """A selection (-k, --deselect, ...) runs part of the catalogue: its summary claims no verdict."""
+    from conformance.engine import properties
+    from conformance.engine.catalogue import default as default_catalogue
+
     suite = session.config.stash.get(_SESSION, None)
     if suite is None:
         return
@@ -222,12 +238,17 @@ def pytest_collection_finish(session: pytest.Session) -> None:
 
 
 @contextlib.contextmanager
-def _shallow_interruption() -> Iterator[None]:
-    """Re-raise an interruption from here: the deep Hypothesis stack under it costs pytest seconds to render."""
+def _interruptible(item: pytest.Item) -> Iterator[None]:
+    """A stop inside an item: the item is skipped (not judged), and pytest stops after it.
+
+    The item then has its report (Allure shows it skipped, not passed), and pytest never renders the deep
+    Hypothesis stack under the interruption (which costs seconds off the cleanup deadline).
+    """
     try:
         yield
     except RunInterrupted as exc:
-        raise RunInterrupted(exc.reason) from None
+        item.session.shouldstop = f"stopped by {exc.reason}"
+        pytest.skip(f"interrupted by {exc.reason} before this was judged")
 
 
 class _SuiteItem(pytest.Item):
@@ -251,10 +272,11 @@ class StageItem(_SuiteItem):
         self.stage = stage
 
     def runtest(self) -> None:
-        with _shallow_interruption():
+        with _interruptible(self):
             self._run()
 
     def _run(self) -> None:
+        from conformance.engine import properties
         from conformance.reporting import allure_view
 
         suite = self.suite()
@@ -279,7 +301,7 @@ class RequirementItem(_SuiteItem):
         self.add_marker(pytest.mark.cekura_requirement(requirement.id, requirement.level.value))
 
     def runtest(self) -> None:
-        with _shallow_interruption():
+        with _interruptible(self):
             self._run()
 
     def _run(self) -> None:

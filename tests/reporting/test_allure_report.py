@@ -37,6 +37,7 @@ def _summary(**over: Any) -> dict[str, Any]:
         "target": {"base_url": f"https://user:{SECRET}@widgets.example.test/api"},
         "profile": "quick",
         "seed": 7,
+        "verdict": "not-conformant",
         "fixtures": {"tag": f"cwc-20260101T000000-abcdef {SECRET}"},
     }
     data.update(over)
@@ -60,6 +61,7 @@ def test_environment_categories_and_executor_are_written_scrubbed(tmp_path: Path
 
     env = _read_properties((tmp_path / "environment.properties").read_text())
     assert env == {
+        "verdict": "not-conformant",  # the run's own verdict word, never recomputed
         "target": "https://widgets.example.test/api",  # user:password dropped, not only scrubbed
         "suite.version": "0.1.0",
         "contract.version": "1.0.0",
