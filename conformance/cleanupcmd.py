@@ -84,7 +84,7 @@ def clean(
         def send(method: str, path: str, tenant: str, timeout: float | None) -> httpx.Response:
             return target.request_now(method, path, auth=tenant, timeout=timeout)
 
-        found, unresolved = probe(send, recorded.entries, recorded.unanswered, recorded.tag or "", None)
+        found, unresolved = probe(send, recorded.entries, recorded.unanswered, recorded.tag or "")
         found_items = []
         for kind, id, tenant, name in found:
             note = "found by its run tag: its POST's answer was never read"

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import sys
 from collections.abc import Generator, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -111,8 +110,6 @@ class SuiteSession:
             self.started = True
             try:
                 self.engine.__enter__()
-                for note in self.engine.notes:
-                    print(f"\ncekura-conformance: {note}", file=sys.stderr)
                 self.engine.preflight()
             except SuiteError as exc:
                 self.fatal = self.engine.result.fatal = f"{type(exc).__name__}: {exc}"
@@ -378,5 +375,7 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
     if suite is None or suite.summary is None or config.getoption("no_summary", False):
         return  # the CLI passes --no-summary: it prints the table and the verdict itself
     terminalreporter.write_sep("=", "cekura-conformance")
+    for note in suite.summary.get("notes", []):
+        terminalreporter.write_line(f"note: {note}")
     terminalreporter.write_line(suite.summary["verdict_line"])
     terminalreporter.write_line(f"reports: {suite.settings.report_dir}")

@@ -95,6 +95,8 @@ def _run_suite(options: RunOptions) -> int:
         print()
     print(console.verdict(data))
     print(f"reports: {summary_path}, {report_dir / results.JUNIT}, {report_dir / 'allure-results'}")
+    for note in data.get("notes") or []:
+        print(f"note: {note}")
     fixtures = data.get("fixtures") or {}
     if options.base_url is not None and (fixtures.get("leftovers") or fixtures.get("unanswered_posts")):
         print(f"to delete what is left: cekura-conformance cleanup --report-dir {report_dir} (with the same keys)")

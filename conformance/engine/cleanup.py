@@ -22,6 +22,12 @@ from conformance.engine.ledger import PATHS, Created, Posting
 PROBE_SPAN = 20  # ids read after the highest known one, per kind with an unanswered POST
 # (method, path, tenant, timeout) -> response; raises httpx.HTTPError or TargetUnavailable when unanswered
 Send = Callable[[str, str, str, "float | None"], httpx.Response]
+# The deadline as it is now: a signal during a normal run's cleanup sets one while it runs.
+Deadline = Callable[[], "float | None"]
+
+
+def no_deadline() -> float | None:
+    return None
 
 
 @dataclass
@@ -57,12 +63,13 @@ class CleanupReport:
         return text
 
 
-def _late(deadline: float | None) -> bool:
-    return deadline is not None and time.monotonic() >= deadline
+def _late(deadline: Deadline) -> bool:
+    at = deadline()
+    return at is not None and time.monotonic() >= at
 
 
 def probe(
-    send: Send, entries: list[Created], unanswered: list[Posting], tag: str, deadline: float | None
+    send: Send, entries: list[Created], unanswered: list[Posting], tag: str, deadline: Deadline = no_deadline
 ) -> tuple[list[tuple[str, Any, str, str]], list[Posting]]:
     """Objects with the run's tag just after the highest known id of each kind an unanswered POST was for.
 
@@ -85,7 +92,7 @@ def probe(
                 if _late(deadline):
                     return found, unresolved + posts[hits:]
                 try:
-                    response = send("GET", f"{PATHS[kind]}{candidate}/", tenant, request_timeout(deadline))
+                    response = send("GET", f"{PATHS[kind]}{candidate}/", tenant, request_timeout(deadline()))
                     body = response.json() if response.status_code == 200 else None
                 except Exception:  # no answer, or not JSON: nothing to take
                     continue
@@ -101,7 +108,7 @@ def delete(
     send: Send,
     entries: list[Created],
     *,
-    deadline: float | None = None,
+    deadline: Deadline = no_deadline,
     timeout: float | None = None,
     on_gone: Callable[[Created, str], None] | None = None,
 ) -> CleanupReport:
@@ -122,7 +129,7 @@ def delete(
                 continue
             tenant = "primary" if item.auth in ("none", "invalid") else item.auth
             try:
-                response = send("DELETE", f"{PATHS[kind]}{item.id}/", tenant, request_timeout(deadline, timeout))
+                response = send("DELETE", f"{PATHS[kind]}{item.id}/", tenant, request_timeout(deadline(), timeout))
             except Exception as exc:  # no answer in time: the object may still be there
                 item.note = f"not deleted: DELETE got no answer ({type(exc).__name__})"
                 report.left.append(item)

@@ -11,7 +11,7 @@ from typing import Any
 
 import httpx
 
-from conformance.engine.cleanup import CleanupReport, probe
+from conformance.engine.cleanup import CleanupReport, Deadline, no_deadline, probe
 from conformance.engine.cleanup import delete as delete_objects
 from conformance.engine.errors import SuiteError, TargetUnavailable
 from conformance.engine.ledger import PATHS, Created
@@ -83,7 +83,7 @@ class Fixtures:
             if not self.target.interruption.requested:
                 self._delete(self.ledger[start:])
 
-    def cleanup(self, *, deadline: float | None = None) -> CleanupReport:
+    def cleanup(self, *, deadline: Deadline = no_deadline) -> CleanupReport:
         """Delete every object of the ledger still there; with a deadline, stop there and say what is left."""
         target = self.target
 

@@ -39,6 +39,7 @@ def summary(result: RunResult, *, contract_version: str, contract_sha256: str, c
         "fatal": result.fatal,
         "interrupted": result.interrupted,
         "partial": result.partial,
+        "notes": result.notes,
         "requirements": [r.as_dict() for r in result.requirements],
         "stages": [
             {

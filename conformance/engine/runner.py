@@ -62,6 +62,7 @@ class RunResult:
     fatal: str | None = None  # why the run ended early (the target stopped answering, the suite broke)
     interrupted: str | None = None  # what stopped the run (the signal, and what its cleanup did), if it was
     partial: str | None = None  # why only part of the catalogue ran (a pytest selection), if it did
+    notes: list[str] = field(default_factory=list)  # for the person running it (an earlier run's leftovers)
     requests: int = 0
     seconds: float = 0.0
 
@@ -177,7 +178,6 @@ class Engine:
         self.ctx: RunContext | None = None
         self.interruption = interruption or Interruption()
         self.ledger_path = ledger_path
-        self.notes: list[str] = []  # for the person running it (an earlier run's leftovers)
 
     def __enter__(self) -> Engine:
         target = Target(self.config, interruption=self.interruption)
@@ -187,7 +187,7 @@ class Engine:
         except OSError as exc:
             target.close()
             raise ConfigurationError(f"cannot write the ledger {self.ledger_path}: {exc.strerror or exc}") from None
-        self.notes += [note] if note else []
+        self.result.notes += [note] if note else []
         self.target = target
         self.ctx = RunContext(self.target, Fixtures(self.target, self.tag), self.contract, self.seed)
         return self
@@ -236,7 +236,7 @@ class Engine:
             cleaned = ""
             if self.ctx is not None and self.target is not None:
                 try:
-                    report = self.ctx.fixtures.cleanup(deadline=self.interruption.deadline())
+                    report = self.ctx.fixtures.cleanup(deadline=self.interruption.deadline)
                     cleaned = report.line(len(self.ctx.fixtures.ledger))
                 finally:
                     self.result.fixtures = self.ctx.fixtures.as_dict()

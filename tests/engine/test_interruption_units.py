@@ -111,12 +111,27 @@ def test_cleanup_stops_at_the_deadline_and_says_what_is_left() -> None:
     entries = [Created("widget", n, "primary", f"w{n}") for n in range(3, 13)]
     send, calls = _fake_target(delay=0.1)
     started = time.monotonic()
-    report = cleanup.delete(send, entries, deadline=started + 0.35)
+    report = cleanup.delete(send, entries, deadline=lambda: started + 0.35)
     assert time.monotonic() - started < 0.6
     assert report.timed_out and 2 <= len(calls) <= 5
     assert len(report.deleted) + len(report.left) == len(entries)
     assert {e.note for e in report.left} == {"not deleted: the cleanup deadline passed"}
     assert "the cleanup deadline passed" in report.line(len(entries))
+
+
+def test_a_signal_during_a_normal_cleanup_bounds_the_rest_of_it() -> None:
+    stop = Interruption(budget=0.25, notify=lambda message: None)
+    entries = [Created("widget", n, "primary", f"w{n}") for n in range(3, 13)]
+    slow, calls = _fake_target(delay=0.1)
+
+    def send(method: str, path: str, tenant: str, timeout: float | None) -> httpx.Response:
+        if len(calls) == 1:
+            stop.request("SIGTERM")  # arrives while the run, finished, is deleting its objects
+        return slow(method, path, tenant, timeout)
+
+    with stop.finishing():
+        report = cleanup.delete(send, entries, deadline=stop.deadline)
+    assert report.timed_out and 2 <= len(calls) <= 6 and report.left
 
 
 def test_the_ledger_file_names_tenants_never_keys_and_reads_back(tmp_path: Path) -> None:
@@ -167,5 +182,5 @@ def test_the_probe_finds_the_object_of_an_unanswered_post_by_its_tag() -> None:
         return httpx.Response(404)
 
     entries = [Created("widget", 11, "primary", "cwc-t w")]
-    found, unresolved = cleanup.probe(send, entries, [Posting(3, "widget", "primary")], "cwc-t", None)
+    found, unresolved = cleanup.probe(send, entries, [Posting(3, "widget", "primary")], "cwc-t")
     assert found == [("widget", 13, "primary", names[13])] and unresolved == []
