@@ -338,7 +338,7 @@ def pytest_keyboard_interrupt(excinfo: pytest.ExceptionInfo[BaseException]) -> N
     suite = _CURRENT.get("suite")
     if suite is None or suite.summary is not None:
         return
-    suite.interruption.request(getattr(excinfo.value, "reason", "KeyboardInterrupt"))
+    suite.interruption.request(getattr(excinfo.value, "reason", type(excinfo.value).__name__))
     suite.finish()
 
 
