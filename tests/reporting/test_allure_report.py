@@ -375,6 +375,7 @@ def test_a_person_sees_requirements_and_the_failure(rendered: Rendered, chromium
         # The overview: name, run metadata, and every failed requirement listed as failed (its group opens itself).
         assert "Cekura widget PATCH conformance" in text
         assert "profile quick" in text and "seed 7" in text and "contract.sha256" in text
+        assert "verdict not-conformant" in text  # the run's verdict, first in the metadata
         shown_failed = {title.split()[0] for status, title in _leaves(dom) if status == "failed"}
         assert failed <= shown_failed, (failed, _leaves(dom))
         # Property stages with findings are failed test results too: one each, none hidden as a retry.
