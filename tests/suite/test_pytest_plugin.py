@@ -54,16 +54,17 @@ def test_plugin_runs_selected_requirements_and_writes_the_summary(pytester: pyte
 
 def test_plugin_is_inert_without_the_flag(pytester: pytest.Pytester) -> None:
     pytester.makepyfile(test_user="def test_users_own():\n    assert True\n")
-    result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
+    result = pytester.runpytest_inprocess("-p", "no:cacheprovider")
     result.assert_outcomes(passed=1)
     result.stdout.no_fnmatch_line("*WPATCH*")
 
 
 def test_suite_options_without_the_flag_are_a_usage_error(pytester: pytest.Pytester, tmp_path: Path) -> None:
     pytester.makepyfile(test_user="def test_users_own():\n    assert True\n")
-    result = pytester.runpytest_subprocess("--cekura-base-url", "http://127.0.0.1:9", "--cekura-strict")
+    result = pytester.runpytest_inprocess("--cekura-base-url", "http://127.0.0.1:9", "--cekura-strict")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines(["*--cekura-base-url, --cekura-strict given without --cekura*"])
+    assert not (pytester.path / "reports").exists()  # a run that never started writes nothing
 
 
 @pytest.mark.parametrize("strict", [False, True])
