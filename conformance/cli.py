@@ -71,6 +71,28 @@ def _run_suite(args: argparse.Namespace) -> int:
     return run_suite(_options(args))
 
 
+def _add_cleanup(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser("cleanup", help="delete what a killed run left on its target (from REPORT_DIR/ledger.jsonl)")
+    p.add_argument("--report-dir", type=Path, default=Path("reports"), help="the run's report dir (default: reports/)")
+    p.add_argument("--base-url", default=None, help="the target (default: the one the ledger records; must match)")
+    p.add_argument("--api-key", default=None, help="the run's API key (default: $CEKURA_API_KEY)")
+    p.add_argument("--other-api-key", default=None, help="the run's second key (default: $CEKURA_OTHER_API_KEY)")
+    p.add_argument("--allow-production", action="store_true", help="allow the production host api.cekura.ai")
+    p.set_defaults(handler=_cleanup)
+
+
+def _cleanup(args: argparse.Namespace) -> int:
+    from conformance.cleanupcmd import main as cleanup
+
+    return cleanup(
+        args.report_dir,
+        base_url=args.base_url,
+        api_key=args.api_key,
+        other_api_key=args.other_api_key,
+        allow_production=args.allow_production,
+    )
+
+
 def _add_certify(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("certify", help="run the certify profile and write certificate.json and certificate.md")
     _target_options(p)
@@ -85,24 +107,24 @@ def _add_certify(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
 
 
 def _certify(args: argparse.Namespace) -> int:
+    from conformance.engine.verdict import ExitCode
     from conformance.reporting import certificate
-    from conformance.runcmd import EXIT_BROKEN, EXIT_USAGE
 
     try:
         product = certificate.load_product(args.product)
     except certificate.CertificateError as exc:
         print(f"cekura-conformance: {exc}", file=sys.stderr)
-        return EXIT_USAGE
+        return ExitCode.USAGE
     from conformance.runcmd import run_suite
 
     code = run_suite(_options(args, profile="certify", seed=None))
-    if code in (EXIT_USAGE,) or not (args.report_dir / "summary.json").is_file():
+    if code == ExitCode.USAGE or not (args.report_dir / "summary.json").is_file():
         return code
     try:
         cert = certificate.build(args.report_dir, product)
     except certificate.CertificateError as exc:
         print(f"cekura-conformance: {exc}", file=sys.stderr)
-        return EXIT_BROKEN
+        return ExitCode.NO_VERDICT
     json_path, md_path = certificate.write(args.report_dir, cert)
     print(f"certificate: level {cert['level']} · {json_path} · {md_path}")
     return code
@@ -170,6 +192,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
     _add_run(sub)
+    _add_cleanup(sub)
     _add_certify(sub)
     _add_emulator(sub)
     _add_selftest(sub)

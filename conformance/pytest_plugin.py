@@ -3,28 +3,57 @@
 One item per property stage, then one per requirement (stages first, so a requirement's verdict includes
 the property findings counted against it). Items only replay the engine's outcomes: failed raises an
 AssertionError, errored any other exception, skipped ``pytest.skip`` with the reason. At the end of the
-session the plugin writes ``summary.json`` (the source of truth) and ``junit.xml`` into the report dir.
+session the plugin writes ``summary.json`` (the source of truth), ``junit.xml`` and the run-level Allure
+files into the report dir, and the session's exit status follows the verdict, as the CLI's does.
+
+A requirement that does not decide conformance (SHOULD, MAY, a tentative MUST) and failed is reported as
+**xfail** unless ``--cekura-strict``: the item did not pass, and the run tolerates it, which is pytest's own
+meaning of xfail. It stays ``failed`` in summary.json, junit.xml and Allure.
+
+SIGINT, SIGTERM and SIGHUP stop the run the same way (``conformance.engine.interrupt``): no new request,
+every object in the ledger deleted by a deadline, the verdict ``interrupted``.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from conformance.engine import properties, results
-from conformance.engine.catalogue import Requirement
-from conformance.engine.catalogue import default as default_catalogue
 from conformance.engine.errors import ConfigurationError, ConformanceFailure, SuiteError
+from conformance.engine.interrupt import Interruption, RunInterrupted
 from conformance.engine.outcomes import Status
-from conformance.engine.redact import Scrubber
-from conformance.engine.runner import Engine
-from conformance.settings import RunOptions, RunSettings, build
+from conformance.engine.verdict import ExitCode, Verdict
+
+# The engine (schemathesis, Hypothesis) is imported only when --cekura asks for it: the plugin is loaded in
+# every pytest session of an environment the package is installed in.
+if TYPE_CHECKING:
+    from conformance.engine.catalogue import Requirement
+    from conformance.engine.runner import Engine
+    from conformance.settings import RunSettings
 
 _SESSION = pytest.StashKey["SuiteSession"]()
+# pytest_keyboard_interrupt gets no config: the session's suite, while one runs.
+_CURRENT: dict[str, SuiteSession] = {}
+DEFAULT_PROFILE = "quick"
+DEFAULT_REPORT_DIR = "reports"
+# The options that only mean something with --cekura (their defaults are None: "not given").
+SUITE_OPTIONS = (
+    "cekura_base_url",
+    "cekura_api_key",
+    "cekura_other_api_key",
+    "cekura_metric_id",
+    "cekura_profile",
+    "cekura_seed",
+    "cekura_report_dir",
+    "cekura_allow_production",
+    "cekura_strict",
+    "cekura_tag",
+)
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -34,21 +63,45 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--cekura-api-key", default=None, help="API key (default: $CEKURA_API_KEY)")
     group.addoption("--cekura-other-api-key", default=None, help="a second tenant's key ($CEKURA_OTHER_API_KEY)")
     group.addoption("--cekura-metric-id", type=int, default=None, help="a metric id of the caller's")
-    group.addoption("--cekura-profile", default="quick", help="quick, full or certify")
+    group.addoption("--cekura-profile", default=None, help=f"quick, full or certify (default: {DEFAULT_PROFILE})")
     group.addoption("--cekura-seed", type=int, default=None, help="seed for generation (reproducible runs)")
-    group.addoption("--cekura-report-dir", default="reports", help="where summary.json and junit.xml go")
-    group.addoption("--cekura-allow-production", action="store_true", help="allow api.cekura.ai as target")
+    group.addoption("--cekura-report-dir", default=None, help=f"where the reports go (default: {DEFAULT_REPORT_DIR}/)")
+    group.addoption(
+        "--cekura-allow-production", action="store_true", default=None, help="allow api.cekura.ai as target"
+    )
+    group.addoption(
+        "--cekura-strict",
+        action="store_true",
+        default=None,
+        help="SHOULD (and MAY) failures fail the session too (default: they show as xfail)",
+    )
     group.addoption("--cekura-tag", default=None, help="run tag put in fixture names (default: generated)")
 
 
 class SuiteSession:
     """The engine for one pytest session, started by the first item that needs it."""
 
-    def __init__(self, settings: RunSettings, tag: str | None) -> None:
+    def __init__(self, settings: RunSettings, tag: str | None, *, strict: bool) -> None:
+        from conformance.engine.catalogue import default as default_catalogue
+        from conformance.engine.ledger import LEDGER
+        from conformance.engine.runner import Engine
+
         self.settings = settings
-        self.engine = Engine(settings.target, settings.profile, seed=settings.seed, tag=tag)
+        self.strict = strict
+        self.interruption = Interruption()
+        self.engine: Engine = Engine(
+            settings.target,
+            settings.profile,
+            seed=settings.seed,
+            tag=tag,
+            ledger_path=settings.report_dir / LEDGER,
+            interruption=self.interruption,
+        )
         self.started = False
         self.fatal: str | None = None
+        self.summary: dict[str, Any] | None = None
+        catalogue = default_catalogue()
+        self.counted_checks = {c for r in catalogue.requirements if r.counts_for_conformance for c in r.checks}
 
     def ensure_started(self) -> Engine:
         if self.fatal:
@@ -63,27 +116,48 @@ class SuiteSession:
                 raise
         return self.engine
 
-    def finish(self) -> dict[str, Any]:
-        result = self.engine.finish()
-        data = results.summary(
-            result,
-            contract_version=self.engine.contract.version,
-            contract_sha256=self.engine.contract.sha256,
-            catalogue_sha256=self.engine.catalogue.sha256,
-        )
-        scrubber = Scrubber([self.settings.target.api_key, self.settings.target.other_api_key])
-        results.write_summary(data, self.settings.report_dir, scrubber)
-        results.write_junit(data, self.settings.report_dir, scrubber)
-        from conformance.reporting import allure_files  # environment, categories, executor into allure-results
+    def tolerated(self, counted: bool) -> bool:
+        """Whether a failure of this kind leaves the session green (the CLI's verdict ignores it too)."""
+        return not counted and not self.strict
 
-        allure_files.write_for_session(data, scrubber)
+    def finish(self) -> dict[str, Any]:
+        from conformance.engine import results
+        from conformance.engine.redact import Scrubber
+
+        with self.interruption.finishing():  # a signal now changes the verdict, never the files' completeness
+            result = self.engine.finish()
+            data = results.summary(
+                result,
+                contract_version=self.engine.contract.version,
+                contract_sha256=self.engine.contract.sha256,
+                catalogue_sha256=self.engine.catalogue.sha256,
+            )
+            scrubber = Scrubber([self.settings.target.api_key, self.settings.target.other_api_key])
+            results.write_summary(data, self.settings.report_dir, scrubber)
+            results.write_junit(data, self.settings.report_dir, scrubber)
+            from conformance.reporting import allure_files  # environment, categories, executor into allure-results
+
+            allure_files.write_for_session(data, scrubber)
+        self.summary = data
         return data
 
 
+def _given(config: pytest.Config) -> list[str]:
+    return ["--" + name.replace("_", "-") for name in SUITE_OPTIONS if config.getoption(name) is not None]
+
+
+@pytest.hookimpl(tryfirst=True)  # before allure-pytest reads --alluredir
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "cekura_requirement(id, level): a conformance requirement item")
     if not config.getoption("--cekura"):
+        given = _given(config)
+        if given:
+            raise pytest.UsageError(f"{', '.join(given)} given without --cekura: add --cekura to run the suite")
         return
+    from conformance.engine.results import SUMMARY
+    from conformance.settings import RunOptions, build
+
+    report_dir = Path(config.getoption("--cekura-report-dir") or DEFAULT_REPORT_DIR)
     try:
         settings = build(
             RunOptions(
@@ -91,15 +165,26 @@ def pytest_configure(config: pytest.Config) -> None:
                 api_key=config.getoption("--cekura-api-key"),
                 other_api_key=config.getoption("--cekura-other-api-key"),
                 metric_id=config.getoption("--cekura-metric-id"),
-                profile=config.getoption("--cekura-profile"),
+                profile=config.getoption("--cekura-profile") or DEFAULT_PROFILE,
                 seed=config.getoption("--cekura-seed"),
-                report_dir=Path(config.getoption("--cekura-report-dir")),
-                allow_production=config.getoption("--cekura-allow-production"),
+                report_dir=report_dir,
+                allow_production=bool(config.getoption("--cekura-allow-production")),
             )
         )
     except ConfigurationError as exc:
         raise pytest.UsageError(str(exc)) from exc
-    config.stash[_SESSION] = SuiteSession(settings, config.getoption("--cekura-tag"))
+    # Allure results go where the CLI puts them, unless the user chose a place.
+    if getattr(config.option, "allure_report_dir", "absent") is None:
+        config.option.allure_report_dir = str(settings.report_dir / "allure-results")
+        config.option.clean_alluredir = True
+    # A summary left by an earlier run must not pass for this one's if this one judges nothing.
+    (settings.report_dir / SUMMARY).unlink(missing_ok=True)
+    suite = SuiteSession(settings, config.getoption("--cekura-tag"), strict=bool(config.getoption("--cekura-strict")))
+    config.stash[_SESSION] = suite
+    _CURRENT["suite"] = suite
+    suite.interruption.install()
+    config.add_cleanup(suite.interruption.uninstall)
+    config.add_cleanup(_CURRENT.clear)
 
 
 def pytest_report_header(config: pytest.Config) -> list[str] | None:
@@ -115,6 +200,9 @@ def pytest_report_header(config: pytest.Config) -> list[str] | None:
 
 class SuiteCollector(pytest.Collector):
     def collect(self) -> Iterator[pytest.Item]:
+        from conformance.engine import properties
+        from conformance.engine.catalogue import default as default_catalogue
+
         for name in properties.STAGES:
             yield StageItem.from_parent(self, name=f"stage[{name}]", stage=name)
         for requirement in default_catalogue().requirements:
@@ -128,7 +216,41 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
     items.extend(collector.collect())
 
 
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """A selection (-k, --deselect, ...) runs part of the catalogue: its summary claims no verdict."""
+    from conformance.engine import properties
+    from conformance.engine.catalogue import default as default_catalogue
+
+    suite = session.config.stash.get(_SESSION, None)
+    if suite is None:
+        return
+    stages = {i.stage for i in session.items if isinstance(i, StageItem)}
+    requirements = {i.requirement.id for i in session.items if isinstance(i, RequirementItem)}
+    total = len(default_catalogue().requirements)
+    if len(stages) < len(properties.STAGES) or len(requirements) < total:
+        suite.engine.result.partial = (
+            f"only a selection ran ({len(requirements)} of {total} requirements, {len(stages)} of "
+            f"{len(properties.STAGES)} property stages): a verdict needs the whole catalogue"
+        )
+
+
+@contextlib.contextmanager
+def _interruptible(item: pytest.Item) -> Iterator[None]:
+    """A stop inside an item: the item is skipped (not judged), and pytest stops after it.
+
+    The item then has its report (Allure shows it skipped, not passed), and pytest never renders the deep
+    Hypothesis stack under the interruption (which costs seconds off the cleanup deadline).
+    """
+    try:
+        yield
+    except RunInterrupted as exc:
+        item.session.shouldstop = f"stopped by {exc.reason}"
+        pytest.skip(f"interrupted by {exc.reason} before this was judged")
+
+
 class _SuiteItem(pytest.Item):
+    tolerated: str | None = None  # why this item's failure does not fail the session (shown as xfail)
+
     def suite(self) -> SuiteSession:
         return self.config.stash[_SESSION]
 
@@ -147,9 +269,15 @@ class StageItem(_SuiteItem):
         self.stage = stage
 
     def runtest(self) -> None:
+        with _interruptible(self):
+            self._run()
+
+    def _run(self) -> None:
+        from conformance.engine import properties
         from conformance.reporting import allure_view
 
-        engine = self.suite().ensure_started()
+        suite = self.suite()
+        engine = suite.ensure_started()
         allure_view.annotate_stage(self.stage)
         [result] = engine.run_stages((self.stage,))
         allure_view.record_stage(result, engine.seed + properties.STAGES.index(self.stage))
@@ -157,6 +285,9 @@ class StageItem(_SuiteItem):
             raise SuiteError(f"stage {self.stage} broke: {result.error}")
         if result.findings:
             lines = [f"{f.check}: {f.title}\n    {f.message.splitlines()[0][:300]}" for f in result.findings.values()]
+            counted = any(check in suite.counted_checks for check in result.findings)
+            if suite.tolerated(counted):
+                self.tolerated = f"stage {self.stage}: findings only against requirements that are not MUST"
             raise ConformanceFailure(f"{len(result.findings)} finding(s) in stage {self.stage}:\n" + "\n".join(lines))
 
 
@@ -167,18 +298,48 @@ class RequirementItem(_SuiteItem):
         self.add_marker(pytest.mark.cekura_requirement(requirement.id, requirement.level.value))
 
     def runtest(self) -> None:
+        with _interruptible(self):
+            self._run()
+
+    def _run(self) -> None:
         from conformance.reporting import allure_view
 
-        allure_view.annotate_requirement(self.requirement)
-        engine = self.suite().ensure_started()
-        outcome = engine.run_requirement(self.requirement)
+        requirement = self.requirement
+        allure_view.annotate_requirement(requirement)
+        suite = self.suite()
+        engine = suite.ensure_started()
+        outcome = engine.run_requirement(requirement)
         allure_view.record_cases(outcome.cases)
+        label = f"{requirement.id} [{requirement.level.value}{', tentative' if requirement.tentative else ''}]"
+        if outcome.status in (Status.FAILED, Status.ERRORED) and suite.tolerated(requirement.counts_for_conformance):
+            self.tolerated = f"{label} {outcome.status.value}, not counted for conformance: {outcome.reason}"
         if outcome.status is Status.FAILED:
-            raise ConformanceFailure(f"{self.requirement.id} [{self.requirement.level.value}]: {outcome.reason}")
+            raise ConformanceFailure(f"{label}: {outcome.reason}")
         if outcome.status is Status.ERRORED:
-            raise SuiteError(f"{self.requirement.id}: {outcome.reason}")
+            raise SuiteError(f"{requirement.id}: {outcome.reason}")
         if outcome.status is Status.SKIPPED:
-            pytest.skip(f"{self.requirement.id}: {outcome.reason}")
+            pytest.skip(f"{requirement.id}: {outcome.reason}")
+
+
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Generator[None, Any, Any]:
+    """A tolerated failure becomes xfail for pytest, once allure-pytest (an inner wrapper) recorded it failed."""
+    report = yield
+    reason = getattr(item, "tolerated", None)
+    if isinstance(item, _SuiteItem) and reason and report.when == "call" and report.failed:
+        report.outcome = "skipped"
+        report.wasxfail = reason
+    return report
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_keyboard_interrupt(excinfo: pytest.ExceptionInfo[BaseException]) -> None:
+    """Clean up at once: pytest's own handlers (the terminal's traceback rendering) take time off the deadline."""
+    suite = _CURRENT.get("suite")
+    if suite is None or suite.summary is not None:
+        return
+    suite.interruption.request(getattr(excinfo.value, "reason", type(excinfo.value).__name__))
+    suite.finish()
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
@@ -186,5 +347,35 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     if suite is None:
         return
     if exitstatus == pytest.ExitCode.INTERRUPTED:
-        suite.engine.result.interrupted = "interrupted by Ctrl-C before the end of the run"
-    suite.finish()
+        suite.interruption.request("KeyboardInterrupt")  # a no-op when a signal already said why
+    if not suite.started and not suite.interruption.requested:
+        return  # nothing was judged (collect-only, everything deselected): no verdict to write
+    data = suite.summary if suite.summary is not None else suite.finish()
+    session.exitstatus = _exit_status(data, int(session.exitstatus))
+
+
+def _exit_status(summary: dict[str, Any], own: int) -> int:
+    """The session's exit status follows the verdict, as the CLI's exit code does.
+
+    A selection (``-k``) claims no verdict: its status is its items' (a failed MUST fails it). pytest's own
+    internal and usage errors stand.
+    """
+    if own in (pytest.ExitCode.INTERNAL_ERROR, pytest.ExitCode.USAGE_ERROR):
+        return own
+    verdict = Verdict(summary["verdict"])
+    if verdict is Verdict.INTERRUPTED:
+        return int(ExitCode.NO_VERDICT)
+    if verdict is Verdict.CONFORMANT or summary.get("partial"):
+        return own
+    return int(summary["exit_code"])
+
+
+def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
+    suite = config.stash.get(_SESSION, None)
+    if suite is None or suite.summary is None or config.getoption("no_summary", False):
+        return  # the CLI passes --no-summary: it prints the table and the verdict itself
+    terminalreporter.write_sep("=", "cekura-conformance")
+    for note in suite.summary.get("notes", []):
+        terminalreporter.write_line(f"note: {note}")
+    terminalreporter.write_line(suite.summary["verdict_line"])
+    terminalreporter.write_line(f"reports: {suite.settings.report_dir}")

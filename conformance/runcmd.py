@@ -13,11 +13,10 @@ import pytest
 
 from conformance.engine import results
 from conformance.engine.errors import ConfigurationError
+from conformance.engine.interrupt import as_keyboard_interrupt
+from conformance.engine.verdict import ExitCode, Verdict
 from conformance.reporting import console
 from conformance.settings import RunOptions, build
-
-EXIT_USAGE = 2
-EXIT_BROKEN = 3
 
 
 def _plugin_registered() -> bool:
@@ -41,9 +40,12 @@ def pytest_args(
         str(workdir),
         "-p",
         "no:cacheprovider",
+        "-p",
+        "no:unraisableexception",  # its forced garbage collections at the end cost time and report nothing here
         "-q",
         "--tb=no",
         "-rN",
+        "--no-summary",  # the command prints the table and the verdict itself, last
         "--assert=plain",  # the suite's modules are imported before pytest starts: nothing to rewrite
         "--cekura",
         *settings_args,
@@ -57,11 +59,25 @@ def pytest_args(
 
 
 def run_suite(options: RunOptions) -> int:
+    """Run the suite; the exit code is the verdict's (``ExitCode``), read from the summary the run wrote.
+
+    While pytest runs, the plugin handles SIGINT, SIGTERM and SIGHUP (cleanup, then ``interrupted``); around
+    it, SIGTERM and SIGHUP end the command as Ctrl-C does, before anything was sent or after all was written.
+    """
+    try:
+        with as_keyboard_interrupt():
+            return _run_suite(options)
+    except KeyboardInterrupt:
+        print("cekura-conformance: interrupted outside the run: no verdict", file=sys.stderr)
+        return ExitCode.NO_VERDICT
+
+
+def _run_suite(options: RunOptions) -> int:
     try:
         build(options)
     except ConfigurationError as exc:
         print(f"cekura-conformance: {exc}", file=sys.stderr)
-        return EXIT_USAGE
+        return ExitCode.USAGE
     report_dir = options.report_dir.resolve()
     options = replace(options, report_dir=report_dir)
     summary_path = report_dir / results.SUMMARY
@@ -71,11 +87,17 @@ def run_suite(options: RunOptions) -> int:
         code = pytest.main(pytest_args(settings_args=settings_args, report_dir=report_dir, workdir=Path(tmp)))
     if not summary_path.is_file():
         print(f"cekura-conformance: the run ended without a summary (pytest exit {int(code)})", file=sys.stderr)
-        return EXIT_BROKEN if int(code) != pytest.ExitCode.USAGE_ERROR else EXIT_USAGE
+        return ExitCode.USAGE if int(code) == pytest.ExitCode.USAGE_ERROR else ExitCode.NO_VERDICT
     data = json.loads(summary_path.read_text())
     print()
-    print(console.table(data))
-    print()
+    if data["verdict"] != Verdict.INTERRUPTED:  # an interrupted run's table would list a fraction as if whole
+        print(console.table(data))
+        print()
     print(console.verdict(data))
     print(f"reports: {summary_path}, {report_dir / results.JUNIT}, {report_dir / 'allure-results'}")
-    return int(data["exit_code"])
+    for note in data.get("notes") or []:
+        print(f"note: {note}")
+    fixtures = data.get("fixtures") or {}
+    if options.base_url is not None and (fixtures.get("leftovers") or fixtures.get("unanswered_posts")):
+        print(f"to delete what is left: cekura-conformance cleanup --report-dir {report_dir} (with the same keys)")
+    return ExitCode(data["exit_code"])

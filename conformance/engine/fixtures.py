@@ -6,16 +6,20 @@ import contextlib
 import secrets
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import httpx
 
+from conformance.engine.cleanup import CleanupReport, Deadline, no_deadline, probe
+from conformance.engine.cleanup import delete as delete_objects
 from conformance.engine.errors import SuiteError, TargetUnavailable
+from conformance.engine.ledger import PATHS, Created
 from conformance.engine.target import Target
 
-PATHS = {"dashboard": "/dashboards/dashboards/", "widget": "/dashboards/widgets/"}
 TAG_PREFIX = "cwc-"
+
+__all__ = ["PATHS", "TAG_PREFIX", "Created", "FixtureError", "Fixtures", "new_tag"]
 
 
 def new_tag() -> str:
@@ -28,22 +32,16 @@ class FixtureError(SuiteError):
 
 
 @dataclass
-class Created:
-    kind: str
-    id: Any
-    auth: str
-    name: str
-    deleted: bool = False
-    note: str = ""
-
-
-@dataclass
 class Fixtures:
-    """The ledger of what a run created; ``cleanup`` deletes whatever is left, widgets first."""
+    """The run's fixtures. What was created is in the target's ledger (every creating POST, by id);
+    ``cleanup`` deletes whatever of it is left, widgets first."""
 
     target: Target
     tag: str
-    ledger: list[Created] = field(default_factory=list)
+
+    @property
+    def ledger(self) -> list[Created]:
+        return self.target.ledger.entries
 
     def create(self, kind: str, body: dict[str, Any], *, auth: str = "primary", label: str = "") -> dict[str, Any]:
         body = dict(body)
@@ -56,7 +54,6 @@ class Fixtures:
                 f"could not create the {kind} fixture {label!r}: POST {PATHS[kind]} answered "
                 f"{response.status_code} {response.text[:300]}"
             )
-        self.ledger.append(Created(kind, created["id"], auth, body["name"]))
         return created
 
     def delete(self, item: Created) -> None:
@@ -68,21 +65,39 @@ class Fixtures:
             item.note = str(exc)
             return
         # 404: already gone (a dashboard delete cascades to its widgets; a case deleted it itself).
-        item.deleted = response.status_code in (200, 202, 204, 404)
-        if not item.deleted:
+        if response.status_code in (200, 202, 204, 404):
+            self.target.ledger.gone(item, "deleted" if response.status_code != 404 else "already gone (404)")
+        else:
             item.note = f"DELETE answered {response.status_code}"
 
     @contextlib.contextmanager
     def scope(self) -> Iterator[Fixtures]:
-        """Fixtures created inside are deleted on leaving, whatever happened (Ctrl-C included)."""
+        """Fixtures created inside are deleted on leaving, whatever happened.
+
+        After a stop (a signal), nothing is sent here: the run's final cleanup deletes everything, by deadline.
+        """
         start = len(self.ledger)
         try:
             yield self
         finally:
-            self._delete(self.ledger[start:])
+            if not self.target.interruption.requested:
+                self._delete(self.ledger[start:])
 
-    def cleanup(self) -> None:
-        self._delete(self.ledger)
+    def cleanup(self, *, deadline: Deadline = no_deadline) -> CleanupReport:
+        """Delete every object of the ledger still there; with a deadline, stop there and say what is left."""
+        target = self.target
+
+        def send(method: str, path: str, tenant: str, timeout: float | None) -> httpx.Response:
+            return target.request_now(method, path, auth=tenant, timeout=timeout)
+
+        ledger = target.ledger
+        if ledger.unanswered:
+            found, ledger.unanswered = probe(send, ledger.entries, ledger.unanswered, self.tag, deadline)
+            for kind, id, tenant, name in found:
+                ledger.add(kind, id, tenant, name, note="found by its run tag: its POST's answer was never read")
+        report = delete_objects(send, ledger.entries, deadline=deadline, on_gone=ledger.gone)
+        report.unresolved = list(ledger.unanswered)
+        return report
 
     def _delete(self, items: list[Created]) -> None:
         # Widgets before dashboards, newest first, so nothing is deleted out from under another.
@@ -95,10 +110,14 @@ class Fixtures:
         return [c for c in self.ledger if not c.deleted]
 
     def as_dict(self) -> dict[str, Any]:
+        ledger = self.target.ledger
         return {
             "tag": self.tag,
+            "ledger": str(ledger.path) if ledger.path else None,
             "created": [c.__dict__ for c in self.ledger],
+            "deleted": [c.__dict__ for c in self.ledger if c.deleted],
             "leftovers": [c.__dict__ for c in self.leftovers()],
+            "unanswered_posts": [p.__dict__ for p in ledger.unanswered],
         }
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from typing import Any
 
 import httpx
@@ -28,7 +29,19 @@ class InProcessTransport(httpx.BaseTransport):
             body = await response.aread()
             return response.status_code, response.headers, body
 
-        status, headers, body = self._loop.run_until_complete(call())
+        task = self._loop.create_task(call())
+        try:
+            status, headers, body = self._loop.run_until_complete(task)
+        except BaseException:
+            # Interrupted (a signal) inside the loop: settle the task now, so nothing runs it later and asyncio
+            # prints no "exception was never retrieved" / "destroyed but pending" traceback at exit.
+            if not task.done():
+                task.cancel()
+                with contextlib.suppress(BaseException):
+                    self._loop.run_until_complete(task)
+            if task.done() and not task.cancelled():
+                task.exception()
+            raise
         # A stream (not content=) so the client reads and closes it, which is what sets `.elapsed`.
         return httpx.Response(status, headers=headers, stream=httpx.ByteStream(body), request=request)
 

@@ -142,6 +142,9 @@ class UnitStage:
         except BaseException as exc:
             if isinstance(exc, KeyboardInterrupt):
                 raise
+            # Hypothesis may fold an interruption into what it reports (explicit examples collect every
+            # exception): a stopped run ends here, whatever was raised.
+            self.env.ctx.target.interruption.check()
             raised = list(collect_raised(exc))
             if raised:
                 for error in raised:
@@ -193,19 +196,6 @@ class StatefulStage:
             name = case.body.get("name")
             case.body = {**case.body, "name": f"{self.env.ctx.tag} stateful {name or ''}"[:255]}
 
-    def _remember(self, case: Any, response: Any) -> None:
-        if case.method.upper() != "POST" or response.status_code != 201:
-            return
-        try:
-            created = response.json()
-        except ValueError:
-            return
-        if isinstance(created, dict) and "id" in created:
-            from conformance.engine.fixtures import Created
-
-            kind = "widget" if "/widgets/" in case.operation.path else "dashboard"
-            self.env.ctx.fixtures.ledger.append(Created(kind, created["id"], "primary", str(created.get("name"))))
-
     def run(self) -> StageResult:
         from schemathesis.core.transport import Response
 
@@ -223,8 +213,8 @@ class StatefulStage:
                 stage._prepare(case)
                 stage.result.examples += 1
                 writes = case.method.upper() in {"PATCH", "PUT", "DELETE"}
+                # What a POST creates enters the run's ledger in the HTTP seam, as soon as its answer arrives.
                 response = env.send_case(case, rewrite_url=stage._guard if writes else None)
-                stage._remember(case, response)
                 return Response.from_httpx(response, verify=True)
 
             def validate_response(self, response: Any, case: Any, *args: Any, **kwargs: Any) -> None:
@@ -241,6 +231,7 @@ class StatefulStage:
         except Exception as exc:
             from conformance.engine.errors import TargetUnavailable
 
+            env.ctx.target.interruption.check()  # a stopped run ends here, whatever was raised
             if isinstance(exc, TargetUnavailable):
                 raise
             self.result.error = env.ctx.target.scrub(f"{type(exc).__name__}: {exc}")[:2000]
@@ -260,4 +251,5 @@ def run_stages(ctx: RunContext, profile: Profile, names: tuple[str, ...] = STAGE
                 results.append(StatefulStage(env, profile, seed).run())
             else:
                 results.append(UnitStage(env, name, profile, seed).run())
+            ctx.target.interruption.check()  # in case a stage's framework swallowed the stop
     return results

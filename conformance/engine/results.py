@@ -38,6 +38,8 @@ def summary(result: RunResult, *, contract_version: str, contract_sha256: str, c
         "must": judgement.as_dict(),
         "fatal": result.fatal,
         "interrupted": result.interrupted,
+        "partial": result.partial,
+        "notes": result.notes,
         "requirements": [r.as_dict() for r in result.requirements],
         "stages": [
             {

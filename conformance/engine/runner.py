@@ -7,6 +7,7 @@ import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from conformance import contract
@@ -14,9 +15,11 @@ from conformance.engine import cases, properties
 from conformance.engine.catalogue import Catalogue, Requirement
 from conformance.engine.catalogue import default as default_catalogue
 from conformance.engine.context import RunContext
-from conformance.engine.errors import SuiteError
+from conformance.engine.errors import ConfigurationError, SuiteError
 from conformance.engine.findings import StageResult
 from conformance.engine.fixtures import Fixtures, new_tag
+from conformance.engine.interrupt import Interruption
+from conformance.engine.ledger import Ledger
 from conformance.engine.outcomes import CaseResult, Status, worst
 from conformance.engine.profiles import Profile
 from conformance.engine.target import Target, TargetConfig
@@ -57,7 +60,9 @@ class RunResult:
     stages: list[StageResult] = field(default_factory=list)
     fixtures: dict[str, Any] = field(default_factory=dict)
     fatal: str | None = None  # why the run ended early (the target stopped answering, the suite broke)
-    interrupted: str | None = None  # the signal that stopped the run, if one did
+    interrupted: str | None = None  # what stopped the run (the signal, and what its cleanup did), if it was
+    partial: str | None = None  # why only part of the catalogue ran (a pytest selection), if it did
+    notes: list[str] = field(default_factory=list)  # for the person running it (an earlier run's leftovers)
     requests: int = 0
     seconds: float = 0.0
 
@@ -72,7 +77,7 @@ class RunResult:
             Outcome(r.requirement.id, r.requirement.counts_for_conformance, r.status, r.reason)
             for r in self.requirements
         ]
-        return decide(outcomes, fatal=self.fatal, interrupted=self.interrupted)
+        return decide(outcomes, fatal=self.fatal, interrupted=self.interrupted, partial=self.partial)
 
     @property
     def conformant(self) -> bool:
@@ -144,7 +149,11 @@ def property_results(requirement: Requirement, stages: Iterable[StageResult]) ->
 
 
 class Engine:
-    """One run against one target. Use as a context manager: fixtures are always cleaned up on exit."""
+    """One run against one target. Use as a context manager: fixtures are always cleaned up on exit.
+
+    ``ledger_path``: where the ledger file goes (for ``cekura-conformance cleanup`` after a kill); None keeps
+    the ledger in memory. ``interruption``: the run's stop state, whose signal handlers the caller installs.
+    """
 
     def __init__(
         self,
@@ -154,6 +163,8 @@ class Engine:
         seed: int | None = None,
         catalogue: Catalogue | None = None,
         tag: str | None = None,
+        ledger_path: Path | None = None,
+        interruption: Interruption | None = None,
     ) -> None:
         self.profile = profile
         self.seed = seed if seed is not None else (profile.fixed_seed or random.randrange(1, 2**31))
@@ -165,13 +176,25 @@ class Engine:
         self._started = time.perf_counter()
         self.target: Target | None = None
         self.ctx: RunContext | None = None
+        self.interruption = interruption or Interruption()
+        self.ledger_path = ledger_path
 
     def __enter__(self) -> Engine:
-        self.target = Target(self.config)
+        target = Target(self.config, interruption=self.interruption)
+        target.ledger = Ledger(self.tag, self.config.label, self.ledger_path, scrub=target.scrub)
+        try:
+            note = target.ledger.open(self.result.started_at)
+        except OSError as exc:
+            target.close()
+            raise ConfigurationError(f"cannot write the ledger {self.ledger_path}: {exc.strerror or exc}") from None
+        self.result.notes += [note] if note else []
+        self.target = target
         self.ctx = RunContext(self.target, Fixtures(self.target, self.tag), self.contract, self.seed)
         return self
 
-    def __exit__(self, *exc: object) -> None:
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: object) -> None:
+        if isinstance(exc, KeyboardInterrupt):  # however it came (a signal, or raised in-process)
+            self.interruption.request(getattr(exc, "reason", "KeyboardInterrupt"))
         self.finish()
 
     def preflight(self) -> None:
@@ -208,17 +231,27 @@ class Engine:
         return self.result
 
     def finish(self) -> RunResult:
-        if self.ctx is not None and self.target is not None:
-            try:
-                self.ctx.fixtures.cleanup()
-            finally:
-                self.result.fixtures = self.ctx.fixtures.as_dict()
-                self.result.requests = self.target.requests_sent
-                self.target.close()
-                self.ctx = None
-        if not self.result.finished_at:
-            self.result.finished_at = _now()
-            self.result.seconds = round(time.perf_counter() - self._started, 3)
+        """Delete what the run created and close the target; after a stop, by the deadline it set."""
+        with self.interruption.finishing():
+            cleaned = ""
+            if self.ctx is not None and self.target is not None:
+                try:
+                    report = self.ctx.fixtures.cleanup(deadline=self.interruption.deadline)
+                    cleaned = report.line(len(self.ctx.fixtures.ledger))
+                finally:
+                    self.result.fixtures = self.ctx.fixtures.as_dict()
+                    if cleaned:
+                        self.result.fixtures["cleanup"] = report.as_dict()
+                    self.result.requests = self.target.requests_sent
+                    self.target.ledger.close()
+                    self.target.close()
+                    self.ctx = None
+            if self.interruption.requested and self.result.interrupted is None:
+                reason = self.interruption.reason
+                self.result.interrupted = f"{reason} received; {cleaned or 'nothing had been created'}"
+            if not self.result.finished_at:
+                self.result.finished_at = _now()
+                self.result.seconds = round(time.perf_counter() - self._started, 3)
         return self.result
 
 

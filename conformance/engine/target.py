@@ -13,6 +13,8 @@ import httpx
 
 from conformance.engine import redact
 from conformance.engine.errors import ConfigurationError, TargetUnavailable
+from conformance.engine.interrupt import Interruption
+from conformance.engine.ledger import KINDS, Ledger
 from conformance.engine.outcomes import Exchange
 
 API_KEY_HEADER = "X-CEKURA-API-KEY"
@@ -74,17 +76,30 @@ class Target:
 
     Retries only connection errors and 429 (honouring Retry-After), a bounded number of times;
     anything else is the target's answer and is returned as is.
+
+    Every request passes here, so this is where the run's ledger learns of each object created (a POST to a
+    collection answered with an id), whoever sent it, and where a stopped run sends nothing more.
     """
 
-    def __init__(self, config: TargetConfig, scrub: redact.Scrubber | None = None) -> None:
+    def __init__(
+        self,
+        config: TargetConfig,
+        scrub: redact.Scrubber | None = None,
+        *,
+        ledger: Ledger | None = None,
+        interruption: Interruption | None = None,
+    ) -> None:
         config.check()
         self.config = config
         self.scrub = scrub or redact.Scrubber([config.api_key, config.other_api_key])
+        self.ledger = ledger if ledger is not None else Ledger("", config.label, scrub=self.scrub)
+        self.interruption = interruption or Interruption()
         self._recorders: list[Recorder] = []
         self.requests_sent = 0
         self._stack = contextlib.ExitStack()
         self.client = self._stack.enter_context(self._build_client())
         self.base_url = str(self.client.base_url).rstrip("/")
+        self._base_path = urlsplit(self.base_url).path.rstrip("/")
 
     def _build_client(self) -> httpx.Client:
         timeout = httpx.Timeout(self.config.timeout, connect=self.config.connect_timeout)
@@ -163,12 +178,18 @@ class Target:
         params: Mapping[str, Any] | None = None,
     ) -> httpx.Response:
         """Send one request with the retry policy and record it; raise TargetUnavailable if it never answers."""
+        path = self._api_path(url)
+        creates = KINDS.get(path) if method.upper() == "POST" else None
         attempt = 0
         while True:
+            self.interruption.check()  # a stopped run sends nothing more
             started = time.perf_counter()
             self.requests_sent += 1
             try:
-                response = self.client.request(method, url, headers=dict(headers), content=content, params=params)
+                if creates is None:
+                    response = self.client.request(method, url, headers=dict(headers), content=content, params=params)
+                else:
+                    response = self._create(creates, method, url, headers, content, params)
             except httpx.TransportError as exc:
                 if attempt >= self.config.retries:
                     raise TargetUnavailable(
@@ -184,6 +205,52 @@ class Target:
                 continue
             self._record(method, response, content, (time.perf_counter() - started) * 1000)
             return response
+
+    def _create(
+        self,
+        kind: str,
+        method: str,
+        url: str,
+        headers: Mapping[str, str],
+        content: bytes | None,
+        params: Mapping[str, Any] | None,
+    ) -> httpx.Response:
+        """A POST that may create an object: the ledger has it before anything else runs, a signal included."""
+        with self.interruption.protected():
+            post = self.ledger.posting(kind, self.tenant_of(headers))
+            response = self.client.request(method, url, headers=dict(headers), content=content, params=params)
+            self.interruption.answered()
+            self.ledger.answered(post, response)
+        return response
+
+    def request_now(self, method: str, path: str, *, auth: str, timeout: float | None) -> httpx.Response:
+        """One request outside the run's flow (cleanup): sent even after a stop, no retry, its own timeout."""
+        headers = {"Accept": "application/json"}
+        key = self.key_for(auth)
+        if key is not None:
+            headers[API_KEY_HEADER] = key
+        self.requests_sent += 1
+        return self.client.request(
+            method,
+            f"{self.base_url}{path}",
+            headers=headers,
+            timeout=httpx.Timeout(timeout) if timeout is not None else httpx.USE_CLIENT_DEFAULT,
+        )
+
+    def tenant_of(self, headers: Mapping[str, str]) -> str:
+        """Which tenant a request speaks for, by its key header (the ledger names tenants, never keys)."""
+        key = next((v for k, v in headers.items() if k.lower() == API_KEY_HEADER.lower()), None)
+        if key is None:
+            return "none"
+        if key == self.config.api_key:
+            return "primary"
+        if key == self.config.other_api_key:
+            return "other"
+        return "invalid"
+
+    def _api_path(self, url: str) -> str:
+        path = urlsplit(url).path
+        return path[len(self._base_path) :] if self._base_path and path.startswith(self._base_path) else path
 
     def _retry_after(self, response: httpx.Response) -> float:
         value = response.headers.get("Retry-After", "1")

@@ -5,8 +5,9 @@ and no counted MUST failed or could not be judged. Anything less is never report
 
 * ``interrupted``: the run was stopped (Ctrl-C, SIGTERM, SIGHUP) before its end;
 * ``not-conformant``: a counted MUST failed (the target broke a documented requirement);
-* ``no-verdict``: the run ended early (the target stopped answering, the suite broke), a counted MUST
-  errored, or no counted MUST was judged at all (every one skipped).
+* ``no-verdict``: the run ended early (the target stopped answering, the suite broke), only part of the
+  catalogue was run (a pytest selection), a counted MUST errored, or no counted MUST was judged at all
+  (every one skipped).
 """
 
 from __future__ import annotations
@@ -27,12 +28,16 @@ class Verdict(enum.StrEnum):
 
 
 class ExitCode(enum.IntEnum):
-    """The process exit codes of every ``cekura-conformance`` command that judges a target."""
+    """The process exit codes of the ``cekura-conformance`` commands (``selftest`` has its own table)."""
 
     CONFORMANT = 0
     NOT_CONFORMANT = 1  # a MUST requirement failed
     USAGE = 2  # a usage or configuration error: nothing was judged
     NO_VERDICT = 3  # interrupted, the target did not answer, or the suite broke
+    # The same numbers, named for the commands that judge nothing (report, cleanup):
+    OK = 0
+    LEFT_OVER = 1  # cleanup: objects of the run are still on the target
+    BROKEN = 3  # a tool the command runs failed
 
 
 EXIT_CODES = {
@@ -94,8 +99,15 @@ class Judgement:
         return f"CONFORMANT: all {len(self.judged)} judged MUST requirements passed{skipped}"
 
 
-def decide(outcomes: Iterable[Outcome], *, fatal: str | None = None, interrupted: str | None = None) -> Judgement:
-    """The verdict of a run from its requirement outcomes, ``fatal`` (why it ended early) and ``interrupted``."""
+def decide(
+    outcomes: Iterable[Outcome],
+    *,
+    fatal: str | None = None,
+    interrupted: str | None = None,
+    partial: str | None = None,
+) -> Judgement:
+    """The verdict of a run from its requirement outcomes, ``fatal`` (why it ended early), ``interrupted``
+    (what stopped it) and ``partial`` (why only part of the catalogue ran)."""
     counted = [o for o in outcomes if o.counted]
     judged = tuple(o.id for o in counted if o.status in (Status.PASSED, Status.FAILED))
     failed = tuple(o.id for o in counted if o.status is Status.FAILED)
@@ -111,6 +123,8 @@ def decide(outcomes: Iterable[Outcome], *, fatal: str | None = None, interrupted
         return judgement(Verdict.NOT_CONFORMANT)
     if fatal is not None:
         return judgement(Verdict.NO_VERDICT, fatal)
+    if partial is not None:
+        return judgement(Verdict.NO_VERDICT, partial)
     if errored:
         return judgement(
             Verdict.NO_VERDICT, f"{len(errored)} MUST requirement(s) could not be judged: {', '.join(errored)}"
@@ -137,4 +151,9 @@ def from_summary(summary: dict[str, Any]) -> Judgement:
         for r in summary.get("requirements", [])
     ]
     interrupted = summary.get("interrupted")
-    return decide(outcomes, fatal=summary.get("fatal"), interrupted=interrupted if interrupted else None)
+    return decide(
+        outcomes,
+        fatal=summary.get("fatal"),
+        interrupted=interrupted if interrupted else None,
+        partial=summary.get("partial") or None,
+    )

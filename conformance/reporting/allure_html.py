@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from conformance.engine import results
+from conformance.engine.verdict import ExitCode
 from conformance.reporting.allure_files import CATEGORY_RULES, REPORT_NAME
 
 NPM_DIR = Path(__file__).parent / "npm"
@@ -24,8 +25,6 @@ HISTORY = Path("history") / "history.jsonl"
 # Which run the last history point belongs to, so rendering the same run twice replaces its point.
 HISTORY_STAMP = Path("history") / "last-run.json"
 MIN_NODE = (20, 19)
-EXIT_USAGE = 2
-EXIT_BROKEN = 3
 TIMEOUT_INSTALL = 600
 TIMEOUT_GENERATE = 300
 
@@ -33,7 +32,7 @@ TIMEOUT_GENERATE = 300
 class ReportError(Exception):
     """A one-line reason the report cannot be rendered, and the exit code that goes with it."""
 
-    def __init__(self, message: str, code: int = EXIT_USAGE) -> None:
+    def __init__(self, message: str, code: int = ExitCode.USAGE) -> None:
         super().__init__(message)
         self.code = code
 
@@ -109,10 +108,10 @@ def ensure_allure(npm: str) -> Path:
                 timeout=TIMEOUT_INSTALL,
             )
         except (OSError, subprocess.SubprocessError) as exc:
-            raise ReportError(f"npm ci failed: {exc}", EXIT_BROKEN) from None
+            raise ReportError(f"npm ci failed: {exc}", ExitCode.BROKEN) from None
         if done.returncode != 0:
             tail = " | ".join((done.stderr or done.stdout).strip().splitlines()[-3:])
-            raise ReportError(f"npm ci could not install Allure {allure_version()}: {tail}", EXIT_BROKEN)
+            raise ReportError(f"npm ci could not install Allure {allure_version()}: {tail}", ExitCode.BROKEN)
         (staging / ".installed").write_text(digest + "\n")
         shutil.rmtree(home, ignore_errors=True)
         try:
@@ -197,11 +196,11 @@ def render(report_dir: Path, output: Path | None = None) -> Path:
             command, capture_output=True, text=True, timeout=TIMEOUT_GENERATE, env={**os.environ, "NO_COLOR": "1"}
         )
     except (OSError, subprocess.SubprocessError) as exc:
-        raise ReportError(f"allure generate failed: {exc}", EXIT_BROKEN) from None
+        raise ReportError(f"allure generate failed: {exc}", ExitCode.BROKEN) from None
     index = output / "index.html"
     if done.returncode != 0 or not index.is_file():
         tail = " | ".join((done.stderr or done.stdout).strip().splitlines()[-3:])
-        raise ReportError(f"allure generate failed (exit {done.returncode}): {tail}", EXIT_BROKEN)
+        raise ReportError(f"allure generate failed (exit {done.returncode}): {tail}", ExitCode.BROKEN)
     if key is not None:
         (report_dir / HISTORY_STAMP).write_text(json.dumps({"run": key, "kept": kept}) + "\n")
     return index
@@ -217,4 +216,4 @@ def main(report_dir: Path, output: Path | None) -> int:
     served = shlex.quote(str(index.parent))
     print(f"  view it over HTTP (browsers block its data on file://): python -m http.server -d {served}")
     print(f"  history: {report_dir.resolve() / HISTORY} (kept across runs; trends need two or more)")
-    return 0
+    return ExitCode.OK

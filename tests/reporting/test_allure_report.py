@@ -37,6 +37,7 @@ def _summary(**over: Any) -> dict[str, Any]:
         "target": {"base_url": f"https://user:{SECRET}@widgets.example.test/api"},
         "profile": "quick",
         "seed": 7,
+        "verdict": "not-conformant",
         "fixtures": {"tag": f"cwc-20260101T000000-abcdef {SECRET}"},
     }
     data.update(over)
@@ -60,6 +61,7 @@ def test_environment_categories_and_executor_are_written_scrubbed(tmp_path: Path
 
     env = _read_properties((tmp_path / "environment.properties").read_text())
     assert env == {
+        "verdict": "not-conformant",  # the run's own verdict word, never recomputed
         "target": "https://widgets.example.test/api",  # user:password dropped, not only scrubbed
         "suite.version": "0.1.0",
         "contract.version": "1.0.0",
@@ -373,6 +375,7 @@ def test_a_person_sees_requirements_and_the_failure(rendered: Rendered, chromium
         # The overview: name, run metadata, and every failed requirement listed as failed (its group opens itself).
         assert "Cekura widget PATCH conformance" in text
         assert "profile quick" in text and "seed 7" in text and "contract.sha256" in text
+        assert "verdict not-conformant" in text  # the run's verdict, first in the metadata
         shown_failed = {title.split()[0] for status, title in _leaves(dom) if status == "failed"}
         assert failed <= shown_failed, (failed, _leaves(dom))
         # Property stages with findings are failed test results too: one each, none hidden as a retry.

@@ -9,6 +9,7 @@ import pytest
 
 from conformance.emulator import Behaviour
 from conformance.engine.catalogue import default as catalogue
+from conformance.engine.ledger import read
 from conformance.engine.outcomes import Status
 from conformance.engine.profiles import get
 from conformance.engine.runner import Engine
@@ -103,3 +104,24 @@ def test_the_same_seed_generates_the_same_requests(embedded: Callable[..., Any])
             stages = engine.run_stages(("fuzz-positive", "fuzz-negative"))
         counts.append([(s.name, s.examples, s.requests) for s in stages])
     assert counts[0] == counts[1]
+
+
+def test_every_object_the_stages_create_enters_the_ledger_by_id(embedded: Callable[..., Any], tmp_path: Any) -> None:
+    """The stateful sequences create (and rename) widgets and dashboards through schemathesis: each is in the
+    ledger, in memory and in the file, as soon as its answer arrived."""
+    target = embedded()
+    with Engine(target.config, get("quick"), seed=5, ledger_path=tmp_path / "ledger.jsonl") as engine:
+        engine.preflight()
+        engine.run_stages(("examples", "stateful"))
+        store = target.apps[-1].state.store
+        ledger = engine.target.ledger
+        for table, kind in (("widgets", "widget"), ("dashboards", "dashboard")):
+            [(last,)] = store.query("SELECT seq FROM sqlite_sequence WHERE name = ?", (table,))
+            # AUTOINCREMENT ids: every id after the seed's two was created by this run.
+            assert {int(c.id) for c in ledger.entries if c.kind == kind} == set(range(3, last + 1)), table
+        stateful = [c for c in ledger.entries if "stateful" in c.name]
+        assert stateful, "the stateful stage created objects"
+    recorded = read(tmp_path / "ledger.jsonl")
+    assert {(c.kind, c.id) for c in recorded.entries} == {(c.kind, c.id) for c in engine.target.ledger.entries}
+    assert recorded.leftovers() == [] and recorded.unanswered == []
+    _only_seed_left(target)
