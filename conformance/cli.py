@@ -24,10 +24,21 @@ def _add_emulator(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
 
 
 def _run_emulator(args: argparse.Namespace) -> int:
-    from conformance.emulator.serve import serve
+    from conformance.emulator.serve import SeedFileError, serve
 
-    serve(host=args.host, port=args.port, db=args.db, seed_file=args.seed_file)
+    try:
+        serve(host=args.host, port=args.port, db=args.db, seed_file=args.seed_file)
+    except SeedFileError as exc:
+        return _usage_error(str(exc))
     return 0
+
+
+def _usage_error(message: str) -> int:
+    """A configuration mistake: one line on stderr saying what to change, exit 2."""
+    from conformance.engine.verdict import ExitCode
+
+    print(f"cekura-conformance: {message}", file=sys.stderr)
+    return int(ExitCode.USAGE)
 
 
 def _add_run(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

@@ -6,14 +6,30 @@ import importlib.util
 from pathlib import Path
 
 import uvicorn
+import yaml
 
 from conformance import contract
 from conformance.emulator.app import create_app
-from conformance.emulator.seed import load_seed
+from conformance.emulator.seed import Seed, load_seed
+
+
+class SeedFileError(Exception):
+    """The ``--seed-file`` cannot be read or is not a seed: the user's mistake, told in one line."""
+
+
+def read_seed_file(path: Path) -> Seed:
+    if not path.is_file():
+        what = "is a directory" if path.is_dir() else "does not exist"
+        raise SeedFileError(f"--seed-file {path} {what}: give a YAML or JSON seed file")
+    try:
+        return load_seed(path, contract.default())
+    except (OSError, UnicodeDecodeError, yaml.YAMLError, ValueError) as exc:
+        why = " ".join(str(exc).split())[:300] or type(exc).__name__
+        raise SeedFileError(f"--seed-file {path} is not a valid seed: {why}") from None
 
 
 def serve(host: str = "127.0.0.1", port: int = 8000, db: Path | None = None, seed_file: Path | None = None) -> None:
-    seed = load_seed(seed_file, contract.default()) if seed_file is not None else None
+    seed = read_seed_file(seed_file) if seed_file is not None else None
     app = create_app(db=db, seed=seed)
     uvicorn.run(
         app,
