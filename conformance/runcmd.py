@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from conformance.engine import results
+from conformance.engine import preflight, results
 from conformance.engine.errors import ConfigurationError
 from conformance.reporting import console
 from conformance.settings import RunOptions, build
@@ -58,7 +58,7 @@ def pytest_args(
 
 def run_suite(options: RunOptions) -> int:
     try:
-        build(options)
+        preflight.check(build(options).target)  # the user's mistakes, before anything is created
     except ConfigurationError as exc:
         print(f"cekura-conformance: {exc}", file=sys.stderr)
         return EXIT_USAGE
@@ -74,6 +74,8 @@ def run_suite(options: RunOptions) -> int:
         return EXIT_BROKEN if int(code) != pytest.ExitCode.USAGE_ERROR else EXIT_USAGE
     data = json.loads(summary_path.read_text())
     print()
+    for line in data.get("target_errors") or ():
+        print(f"target error: {line}")
     print(console.table(data))
     print()
     print(console.verdict(data))

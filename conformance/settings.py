@@ -57,6 +57,8 @@ class RunOptions:
 def build(options: RunOptions) -> RunSettings:
     """Validate options (ConfigurationError -> exit 2) and fill keys from the environment."""
     base_url = options.base_url
+    api_key: str | None
+    other_api_key: str | None
     if base_url is None:
         # The embedded emulator only knows its development keys: a CI job's own CEKURA_API_KEY (meant for
         # staging) must not make the default run fail. An explicit --api-key still applies.

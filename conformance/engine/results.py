@@ -37,6 +37,7 @@ def summary(result: RunResult, *, contract_version: str, contract_sha256: str, c
         "exit_code": int(judgement.exit_code),
         "must": judgement.as_dict(),
         "fatal": result.fatal,
+        "target_errors": result.target_errors(),
         "interrupted": result.interrupted,
         "requirements": [r.as_dict() for r in result.requirements],
         "stages": [

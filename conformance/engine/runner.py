@@ -58,6 +58,8 @@ class RunResult:
     fixtures: dict[str, Any] = field(default_factory=dict)
     fatal: str | None = None  # why the run ended early (the target stopped answering, the suite broke)
     interrupted: str | None = None  # the signal that stopped the run, if one did
+    preflight_errors: list[str] = field(default_factory=list)  # the target's errors met in preflight
+    refused: dict[str, int] = field(default_factory=dict)  # fixture refusals: "POST ... answered 500" -> times
     requests: int = 0
     seconds: float = 0.0
 
@@ -72,7 +74,27 @@ class RunResult:
             Outcome(r.requirement.id, r.requirement.counts_for_conformance, r.status, r.reason)
             for r in self.requirements
         ]
-        return decide(outcomes, fatal=self.fatal, interrupted=self.interrupted)
+        return decide(outcomes, fatal=self.fatal, interrupted=self.interrupted, target_errors=self.target_errors())
+
+    def target_errors(self) -> list[str]:
+        """The target's errors on supporting requests, each said once with a count, e.g.
+        "POST /dashboards/widgets/ answered 500 for 40 fixtures: 30 requirements could not be judged"."""
+        lines = list(self.preflight_errors)
+        blocked: dict[str, set[str]] = {}
+        for r in self.requirements:
+            for case in r.cases:
+                if case.status is Status.ERRORED and case.target_error:
+                    ids = blocked.setdefault(case.target_error, set())
+                    if r.status is Status.ERRORED:
+                        ids.add(r.requirement.id)
+        for what in sorted(set(self.refused) | set(blocked)):
+            times = self.refused.get(what, 0)
+            unjudged = len(blocked.get(what, ()))
+            line = what + (f" for {times} fixture{'s' if times != 1 else ''}" if times else "")
+            if unjudged:
+                line += f": {unjudged} requirement{'s' if unjudged != 1 else ''} could not be judged"
+            lines.append(line)
+        return lines
 
     @property
     def conformant(self) -> bool:
@@ -98,7 +120,11 @@ def verdict(requirement: Requirement, results: list[CaseResult]) -> RequirementR
         reason = f"{passed} check{'' if passed == 1 else 's'} passed"
     else:
         first = next(r for r in results if r.status is status)
-        reason = f"{first.name}: {first.message}".splitlines()[0][:300]
+        if status is Status.ERRORED and first.target_error:
+            # Said once for the whole run (RunResult.target_errors); the row only points at it.
+            reason = f"not judged: {first.target_error} (the target's error)"
+        else:
+            reason = f"{first.name}: {first.message}".splitlines()[0][:300]
     return RequirementResult(requirement, status, reason, results)
 
 
@@ -111,7 +137,14 @@ def property_results(requirement: Requirement, stages: Iterable[StageResult]) ->
     for stage in ran:
         if stage.error:
             out.append(
-                CaseResult(requirement.id, f"property stage {stage.name}", Status.ERRORED, stage.error, kind="property")
+                CaseResult(
+                    requirement.id,
+                    f"property stage {stage.name}",
+                    Status.ERRORED,
+                    stage.error,
+                    kind="property",
+                    target_error=stage.target_error,
+                )
             )
         for finding in stage.findings.values():
             if finding.check in requirement.checks:
@@ -213,6 +246,8 @@ class Engine:
                 self.ctx.fixtures.cleanup()
             finally:
                 self.result.fixtures = self.ctx.fixtures.as_dict()
+                self.result.refused = dict(self.ctx.fixtures.refused)
+                self.result.preflight_errors = list(self.ctx.target_errors)
                 self.result.requests = self.target.requests_sent
                 self.target.close()
                 self.ctx = None

@@ -12,7 +12,7 @@ and no counted MUST failed or could not be judged. Anything less is never report
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -94,8 +94,15 @@ class Judgement:
         return f"CONFORMANT: all {len(self.judged)} judged MUST requirements passed{skipped}"
 
 
-def decide(outcomes: Iterable[Outcome], *, fatal: str | None = None, interrupted: str | None = None) -> Judgement:
-    """The verdict of a run from its requirement outcomes, ``fatal`` (why it ended early) and ``interrupted``."""
+def decide(
+    outcomes: Iterable[Outcome],
+    *,
+    fatal: str | None = None,
+    interrupted: str | None = None,
+    target_errors: Sequence[str] = (),
+) -> Judgement:
+    """The verdict of a run from its requirement outcomes, ``fatal`` (why it ended early) and ``interrupted``;
+    ``target_errors`` (the target's errors on supporting requests) say why MUSTs could not be judged."""
     counted = [o for o in outcomes if o.counted]
     judged = tuple(o.id for o in counted if o.status in (Status.PASSED, Status.FAILED))
     failed = tuple(o.id for o in counted if o.status is Status.FAILED)
@@ -112,9 +119,10 @@ def decide(outcomes: Iterable[Outcome], *, fatal: str | None = None, interrupted
     if fatal is not None:
         return judgement(Verdict.NO_VERDICT, fatal)
     if errored:
-        return judgement(
-            Verdict.NO_VERDICT, f"{len(errored)} MUST requirement(s) could not be judged: {', '.join(errored)}"
-        )
+        why = f"{len(errored)} MUST requirement(s) could not be judged: {', '.join(errored)}"
+        if target_errors:
+            why = f"the target answered errors to supporting requests ({'; '.join(target_errors)}); {why}"
+        return judgement(Verdict.NO_VERDICT, why)
     if not judged:
         return judgement(Verdict.NO_VERDICT, "no MUST requirement was judged")
     return judgement(Verdict.CONFORMANT)
@@ -137,4 +145,9 @@ def from_summary(summary: dict[str, Any]) -> Judgement:
         for r in summary.get("requirements", [])
     ]
     interrupted = summary.get("interrupted")
-    return decide(outcomes, fatal=summary.get("fatal"), interrupted=interrupted if interrupted else None)
+    return decide(
+        outcomes,
+        fatal=summary.get("fatal"),
+        interrupted=interrupted if interrupted else None,
+        target_errors=summary.get("target_errors") or (),
+    )
