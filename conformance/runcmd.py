@@ -74,8 +74,8 @@ def run_suite(options: RunOptions) -> int:
         return EXIT_BROKEN if int(code) != pytest.ExitCode.USAGE_ERROR else EXIT_USAGE
     data = json.loads(summary_path.read_text())
     print()
-    for line in data.get("target_errors") or ():
-        print(f"target error: {line}")
+    if data.get("target_errors"):
+        print(console.target_errors(data))
     print(console.table(data))
     print()
     print(console.verdict(data))

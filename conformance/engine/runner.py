@@ -20,6 +20,7 @@ from conformance.engine.fixtures import Fixtures, new_tag
 from conformance.engine.outcomes import CaseResult, Status, worst
 from conformance.engine.profiles import Profile
 from conformance.engine.target import Target, TargetConfig
+from conformance.engine.text import no_surrogates
 from conformance.engine.verdict import Judgement, Outcome, decide
 
 
@@ -214,6 +215,9 @@ class Engine:
     def run_stages(self, names: tuple[str, ...] = properties.STAGES) -> list[StageResult]:
         assert self.ctx is not None
         stages = properties.run_stages(self.ctx, self.profile, names)
+        for stage in stages:  # the target's text in findings must encode, whatever it held
+            for finding in stage.findings.values():
+                finding.title, finding.message = no_surrogates(finding.title), no_surrogates(finding.message)
         self.result.stages.extend(stages)
         return stages
 
@@ -226,6 +230,9 @@ class Engine:
             outcome = RequirementResult(requirement, Status.SKIPPED, reason, results)
         else:
             outcome = verdict(requirement, results)
+        for case in outcome.cases:  # the target's text in messages must encode, whatever it held
+            case.message = no_surrogates(case.message)
+        outcome.reason = no_surrogates(outcome.reason)
         self.result.requirements.append(outcome)
         return outcome
 
