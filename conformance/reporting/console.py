@@ -36,6 +36,6 @@ def verdict(summary: dict[str, Any]) -> str:
     """Target, counts, then the verdict line the run computed (``summary["verdict_line"]``), never recomputed."""
     totals = summary["totals"]
     counts = ", ".join(f"{totals[k]} {k}" for k in ("passed", "failed", "errored", "skipped"))
-    head = f"target {summary['target']['base_url']} · profile {summary['profile']} · seed {summary['seed']}"
+    head = printable(f"target {summary['target']['base_url']} · profile {summary['profile']} · seed {summary['seed']}")
     stats = f"{summary.get('requests', 0)} requests in {summary.get('seconds', 0):.1f} s"
     return f"{head}\n{counts} · {stats}\n{printable(summary['verdict_line'])}"
