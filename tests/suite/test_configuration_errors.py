@@ -21,7 +21,7 @@ from conformance.engine.errors import ConfigurationError
 from conformance.engine.outcomes import Status
 from conformance.engine.profiles import get
 from conformance.engine.runner import Engine
-from conformance.engine.target import Target
+from conformance.engine.target import Target, TargetConfig
 from conformance.engine.verdict import Verdict
 from conformance.reporting import console
 from conformance.settings import EMBEDDED_KEY, EMBEDDED_OTHER_KEY, RunOptions, build
@@ -134,7 +134,7 @@ def test_the_prefix_probe_finds_where_the_api_answers(
     emulator_at_root_and_under_api: tuple[str, str], server: int, path: str, suggested: str
 ) -> None:
     host = emulator_at_root_and_under_api[server]
-    config = build(RunOptions(base_url=host + path, api_key=EMBEDDED_KEY, report_dir=Path("reports"))).target
+    config = TargetConfig(base_url=host + path, api_key=EMBEDDED_KEY)
     with pytest.raises(ConfigurationError) as raised:
         preflight.check(config)
     assert str(raised.value).endswith(f"use --base-url {host + suggested}"), raised.value
