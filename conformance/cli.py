@@ -31,14 +31,23 @@ def _add_emulator(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
 
 
 def _run_emulator(args: argparse.Namespace) -> int:
-    from conformance.emulator.serve import serve
+    from conformance.emulator.serve import SeedFileError, serve
 
     try:
         serve(host=args.host, port=args.port, db=args.db, seed_file=args.seed_file, guesses=args.guess)
-    except ValueError as error:  # a bad seed file or --guess
-        print(f"cekura-conformance emulator: {error}", file=sys.stderr)
-        return 2
+    except SeedFileError as exc:
+        return _usage_error(str(exc))
+    except ValueError as error:  # a bad --guess
+        return _usage_error(f"emulator: {error}")
     return 0
+
+
+def _usage_error(message: str) -> int:
+    """A configuration mistake: one line on stderr saying what to change, exit 2."""
+    from conformance.engine.verdict import ExitCode
+
+    print(f"cekura-conformance: {message}", file=sys.stderr)
+    return int(ExitCode.USAGE)
 
 
 def _add_run(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -96,27 +105,41 @@ def _cleanup(args: argparse.Namespace) -> int:
 def _add_certify(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("certify", help="run the certify profile and write certificate.json and certificate.md")
     _target_options(p)
-    p.add_argument("--product", type=Path, default=None, help="YAML with vendor, name, version of the product")
+    p.add_argument(
+        "--product", type=Path, default=None, help="YAML with vendor, name, version of the product (required)"
+    )
     p.add_argument("--report-dir", type=Path, default=Path("reports"), help="default: reports/")
     p.set_defaults(handler=_certify)
 
-    v = sub.add_parser("verify-certificate", help="recompute a certificate's hashes against its evidence")
+    v = sub.add_parser("verify-certificate", help="recompute a certificate's hashes; with --rerun, run it again")
     v.add_argument("certificate", type=Path)
     v.add_argument("--evidence-dir", type=Path, default=None, help="default: the certificate's folder")
+    v.add_argument(
+        "--rerun",
+        action="store_true",
+        help="re-run the recorded suite version, profile and seed against the target (--base-url, default: the "
+        "recorded one) and check that the verdict and level reproduce",
+    )
+    _target_options(v)
+    v.add_argument(
+        "--report-dir", type=Path, default=Path("reports-rerun"), help="the re-run's reports (default: reports-rerun/)"
+    )
     v.set_defaults(handler=_verify_certificate)
 
 
 def _certify(args: argparse.Namespace) -> int:
     from conformance.engine.verdict import ExitCode
     from conformance.reporting import certificate
+    from conformance.runcmd import run_suite
 
+    if args.product is None:
+        return _usage_error(
+            "certify needs --product PRODUCT.yaml (vendor, name, version; see docs/PRODUCT.example.yaml)"
+        )
     try:
         product = certificate.load_product(args.product)
     except certificate.CertificateError as exc:
-        print(f"cekura-conformance: {exc}", file=sys.stderr)
-        return ExitCode.USAGE
-    from conformance.runcmd import run_suite
-
+        return _usage_error(str(exc))
     code = run_suite(_options(args, profile="certify", seed=None))
     if code == ExitCode.USAGE or not (args.report_dir / "summary.json").is_file():
         return code
@@ -134,12 +157,20 @@ def _verify_certificate(args: argparse.Namespace) -> int:
     from conformance.reporting import certificate
 
     result = certificate.verify(args.certificate, args.evidence_dir)
-    if result.ok:
-        print(f"{args.certificate}: the evidence matches; digest and every sha256 recomputed")
-        return 0
-    for problem in result.problems:
-        print(f"{args.certificate}: {problem}")
-    return 1
+    if not result.ok:
+        for problem in result.problems:
+            print(f"{args.certificate}: {problem}")
+        return 1
+    meaning = certificate.LEVEL_MEANING[result.level]
+    print(f"{args.certificate}: level {result.level} ({meaning}), verdict {result.verdict}")
+    print(f"{args.certificate}: the evidence matches; digest and every sha256 recomputed (integrity, not authorship)")
+    code = 0 if result.certifies else 1
+    if args.rerun:
+        from conformance.reporting.rerun import rerun
+
+        reproduced = rerun(args.certificate, _options(args), report_dir=args.report_dir)
+        return reproduced if reproduced != 0 else code
+    return code
 
 
 def _add_report(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

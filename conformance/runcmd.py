@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from conformance.engine import results
+from conformance.engine import preflight, results
 from conformance.engine.errors import ConfigurationError
 from conformance.engine.interrupt import as_keyboard_interrupt
 from conformance.engine.verdict import ExitCode, Verdict
@@ -74,7 +74,7 @@ def run_suite(options: RunOptions) -> int:
 
 def _run_suite(options: RunOptions) -> int:
     try:
-        build(options)
+        preflight.check(build(options).target)  # the user's mistakes, before anything is created
     except ConfigurationError as exc:
         print(f"cekura-conformance: {exc}", file=sys.stderr)
         return ExitCode.USAGE
@@ -90,6 +90,8 @@ def _run_suite(options: RunOptions) -> int:
         return ExitCode.USAGE if int(code) == pytest.ExitCode.USAGE_ERROR else ExitCode.NO_VERDICT
     data = json.loads(summary_path.read_text())
     print()
+    if data.get("target_errors"):
+        print(console.target_errors(data))
     if data["verdict"] != Verdict.INTERRUPTED:  # an interrupted run's table would list a fraction as if whole
         print(console.table(data))
         print()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -56,11 +57,16 @@ class RunOptions:
 def build(options: RunOptions) -> RunSettings:
     """Validate options (ConfigurationError -> exit 2) and fill keys from the environment."""
     base_url = options.base_url
-    api_key = options.api_key or os.environ.get(ENV_API_KEY) or None
-    other_api_key = options.other_api_key or os.environ.get(ENV_OTHER_API_KEY) or None
+    api_key: str | None
+    other_api_key: str | None
     if base_url is None:
-        api_key = api_key or EMBEDDED_KEY
-        other_api_key = other_api_key or EMBEDDED_OTHER_KEY
+        # The embedded emulator only knows its development keys: a CI job's own CEKURA_API_KEY (meant for
+        # staging) must not make the default run fail. An explicit --api-key still applies.
+        api_key = options.api_key or EMBEDDED_KEY
+        other_api_key = options.other_api_key or EMBEDDED_OTHER_KEY
+    else:
+        api_key = options.api_key or os.environ.get(ENV_API_KEY) or None
+        other_api_key = options.other_api_key or os.environ.get(ENV_OTHER_API_KEY) or None
     if api_key and other_api_key and api_key == other_api_key:
         raise ConfigurationError("--other-api-key must be another tenant's key, not the same key")
     target = TargetConfig(
@@ -75,4 +81,25 @@ def build(options: RunOptions) -> RunSettings:
     seed = options.seed
     if seed is not None and chosen.fixed_seed is not None and seed != chosen.fixed_seed:
         raise ConfigurationError(f"the {chosen.name} profile always runs with seed {chosen.fixed_seed}")
-    return RunSettings(target, chosen, seed, Path(options.report_dir))
+    report_dir = Path(options.report_dir)
+    check_report_dir(report_dir)
+    return RunSettings(target, chosen, seed, report_dir)
+
+
+def check_report_dir(path: Path) -> None:
+    """The report dir is, or can become, a writable directory: checked before anything is sent."""
+    if path.exists() and not path.is_dir():
+        raise ConfigurationError(f"--report-dir {path} is a file, not a directory: give a directory")
+    existing = path
+    while not existing.exists():
+        existing = existing.parent
+    if not existing.is_dir():
+        raise ConfigurationError(f"--report-dir {path}: {existing} is a file, not a directory: give another path")
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=path):
+            pass
+    except OSError as exc:
+        raise ConfigurationError(
+            f"--report-dir {path} is not writable ({exc.strerror or exc}): give a directory you can write to"
+        ) from None

@@ -7,11 +7,27 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import uvicorn
+import yaml
 
 from conformance import contract
 from conformance.emulator.app import create_app
 from conformance.emulator.guesses import guesses_from_options
-from conformance.emulator.seed import default_seed, load_seed
+from conformance.emulator.seed import Seed, default_seed, load_seed
+
+
+class SeedFileError(Exception):
+    """The ``--seed-file`` cannot be read or is not a seed: the user's mistake, told in one line."""
+
+
+def read_seed_file(path: Path) -> Seed:
+    if not path.is_file():
+        what = "is a directory" if path.is_dir() else "does not exist"
+        raise SeedFileError(f"--seed-file {path} {what}: give a YAML or JSON seed file")
+    try:
+        return load_seed(path, contract.default())
+    except (OSError, UnicodeDecodeError, yaml.YAMLError, ValueError) as exc:
+        why = " ".join(str(exc).split())[:300] or type(exc).__name__
+        raise SeedFileError(f"--seed-file {path} is not a valid seed: {why}") from None
 
 
 def serve(
@@ -22,7 +38,7 @@ def serve(
     guesses: Sequence[str] = (),
 ) -> None:
     """Serve until interrupted; ``guesses`` are ``NAME=VALUE`` switches applied over the seed file's."""
-    seed = load_seed(seed_file, contract.default()) if seed_file is not None else default_seed()
+    seed = read_seed_file(seed_file) if seed_file is not None else default_seed()
     chosen = guesses_from_options(guesses, seed.guesses)
     app = create_app(db=db, seed=seed, guesses=chosen)
     print(startup_line(host, port, [t.key for t in app.state.store.tenants()]), flush=True)

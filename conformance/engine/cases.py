@@ -9,13 +9,13 @@ from conformance.engine import expectations
 from conformance.engine.catalogue import Requirement
 from conformance.engine.context import RunContext
 from conformance.engine.errors import ConformanceFailure, PreconditionMissing, SuiteError, TargetUnavailable
-from conformance.engine.fixtures import FixtureError
+from conformance.engine.fixtures import PATHS, FixtureError
 from conformance.engine.outcomes import CaseResult, Status
-from conformance.engine.template import TemplateError, render
+from conformance.engine.template import MissingFromAnswer, TemplateError, render
 
 
-def _send(ctx: RunContext, request: dict[str, Any], variables: dict[str, Any]) -> Any:
-    spec = render(request, variables)
+def _send(ctx: RunContext, request: dict[str, Any], variables: dict[str, Any], answers: dict[str, str]) -> Any:
+    spec = render(request, variables, answers)
     operation = ctx.contract.operation(spec["operation"])
     path = operation.path
     for name, value in (spec.get("path") or {}).items():
@@ -38,15 +38,26 @@ def _send(ctx: RunContext, request: dict[str, Any], variables: dict[str, Any]) -
 def _run_steps(ctx: RunContext, case: dict[str, Any]) -> None:
     variables = ctx.variables()
     saved: dict[str, Any] = {}
+    # The target's own answers among the variables: a key one lacks is its failure, not the suite's.
+    answers: dict[str, str] = {}
     for label, fixture in (case.get("given") or {}).items():
         kind = "dashboard" if "dashboard" in fixture else "widget"
-        body = render(fixture[kind], {**variables, **saved})
+        body = render(fixture[kind], {**variables, **saved}, answers)
         saved[label] = ctx.fixtures.create(kind, body, auth=fixture.get("as", "primary"), label=label)
+        answers[label] = f"the {kind} {label!r} as the target created it (POST {PATHS[kind]})"
     for number, step in enumerate(case["steps"], start=1):
-        response = _send(ctx, step["request"], {**variables, **saved})
+        try:
+            response = _send(ctx, step["request"], {**variables, **saved}, answers)
+        except MissingFromAnswer as missing:
+            raise ConformanceFailure(f"step {number}: {missing}") from None
         try:
             expectations.check(
-                step.get("expect", {}), response, contract=ctx.contract, variables={**variables, **saved}, saved=saved
+                step.get("expect", {}),
+                response,
+                contract=ctx.contract,
+                variables={**variables, **saved},
+                saved=saved,
+                answers=answers,
             )
         except ConformanceFailure as failure:
             path = response.request.url.path
@@ -54,6 +65,8 @@ def _run_steps(ctx: RunContext, case: dict[str, Any]) -> None:
         if "save" in step:
             body = expectations.body_of(response)
             saved[step["save"]] = body if isinstance(body, dict) else {}
+            what = "the response" if isinstance(body, dict) else "the response (not a JSON object)"
+            answers[step["save"]] = f"{what} of step {number} saved as {step['save']!r}"
 
 
 def run_case(ctx: RunContext, requirement: Requirement, case: dict[str, Any]) -> CaseResult:
@@ -72,7 +85,9 @@ def run_case(ctx: RunContext, requirement: Requirement, case: dict[str, Any]) ->
             result.status, result.message = Status.SKIPPED, str(missing)
         except TargetUnavailable:
             raise
-        except (FixtureError, SuiteError, TemplateError) as exc:
+        except FixtureError as exc:
+            result.status, result.message, result.target_error = Status.ERRORED, str(exc), exc.target_error
+        except (SuiteError, TemplateError) as exc:
             result.status, result.message = Status.ERRORED, f"{type(exc).__name__}: {exc}"
         except Exception as exc:  # a suite bug: report it as errored, never as the target's failure
             result.status = Status.ERRORED

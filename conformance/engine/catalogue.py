@@ -15,6 +15,7 @@ from jsonschema import Draft202012Validator
 
 from conformance.engine.errors import ConfigurationError
 from conformance.engine.outcomes import Level
+from conformance.engine.template import undefined
 from conformance.engine.verdict import counts_for_conformance
 
 CATALOGUE_ENV = "CEKURA_CATALOGUE_DIR"
@@ -87,6 +88,13 @@ def load(directory: Path | None = None) -> Catalogue:
             where = "/".join(str(p) for p in errors[0].absolute_path)
             raise ConfigurationError(f"{path.name}: {where}: {errors[0].message}")
         for entry in data["requirements"]:
+            for case in entry.get("cases", ()):
+                unknown = undefined(case)
+                if unknown:
+                    raise ConfigurationError(
+                        f"{path.name}: {entry['id']} case {case.get('name')!r}: {', '.join(unknown)} names no "
+                        "earlier fixture, saved body or builtin (a catalogue bug)"
+                    )
             requirements.append(
                 Requirement(
                     id=entry["id"],

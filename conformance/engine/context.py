@@ -6,11 +6,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from conformance.contract import Contract
-from conformance.engine.errors import ConfigurationError
+from conformance.engine import preflight
 from conformance.engine.fixtures import Fixtures
 from conformance.engine.target import Target
-
-METRICS_PATH = "/test_framework/v1/metrics/"
 
 
 @dataclass
@@ -21,6 +19,7 @@ class RunContext:
     seed: int
     metrics: list[dict[str, Any]] = field(default_factory=list)
     metric_note: str = ""
+    target_errors: list[str] = field(default_factory=list)  # the target's errors met in preflight
 
     @property
     def tag(self) -> str:
@@ -49,32 +48,7 @@ class RunContext:
         }
 
     def preflight(self) -> None:
-        """Check the target answers and takes the keys, and discover metrics (TargetUnavailable if silent)."""
-        response = self.target.request("GET", METRICS_PATH)
-        if response.status_code in (401, 403):
-            raise ConfigurationError(f"the target refused the API key ({response.status_code} on GET {METRICS_PATH})")
-        listed: list[dict[str, Any]] = []
-        if response.status_code == 200:
-            try:
-                data = response.json()
-            except ValueError:
-                data = None
-            if isinstance(data, list):
-                listed = [m for m in data if isinstance(m, dict) and isinstance(m.get("id"), int)]
-        wanted = self.target.config.metric_id
-        if wanted is not None:
-            named = [m for m in listed if m["id"] == wanted]
-            self.metrics = named or [{"id": wanted, "name": None}]
-            self.metrics += [m for m in listed if m["id"] != wanted][:1]
-            self.metric_note = "from --metric-id"
-        elif listed:
-            self.metrics = [{"id": m["id"], "name": m.get("name")} for m in listed[:2]]
-            self.metric_note = f"discovered through GET {METRICS_PATH}"
-        else:
-            self.metric_note = (
-                f"--metric-id not given and GET {METRICS_PATH} answered {response.status_code} with no metric"
-            )
-        if self.has_other:
-            other = self.target.request("GET", METRICS_PATH, auth="other")
-            if other.status_code in (401, 403):
-                raise ConfigurationError(f"the target refused the other API key ({other.status_code})")
+        """Check the target answers as the API and takes the keys, and discover metrics (engine/preflight.py):
+        ConfigurationError for the user's mistakes, TargetUnavailable if the target is silent."""
+        found = preflight.run(self.target)
+        self.metrics, self.metric_note, self.target_errors = found.metrics, found.metric_note, found.target_errors

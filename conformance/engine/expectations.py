@@ -11,7 +11,7 @@ import httpx
 
 from conformance.contract import Contract
 from conformance.engine.errors import ConformanceFailure
-from conformance.engine.template import render
+from conformance.engine.template import MissingFromAnswer, render
 
 _MISSING = object()
 
@@ -129,8 +129,13 @@ def check(
     contract: Contract,
     variables: Mapping[str, Any],
     saved: Mapping[str, Any],
+    answers: Mapping[str, str] | None = None,
 ) -> None:
-    """Raise ConformanceFailure listing every way ``response`` misses ``expect``."""
+    """Raise ConformanceFailure listing every way ``response`` misses ``expect``.
+
+    ``answers`` names the variables that hold the target's earlier answers: a key one of them lacks is
+    listed as the target's failure ("`metric_name` is missing from ..."), like any other mismatch.
+    """
     problems: list[str] = []
     body = body_of(response)
     if "status" in expect and not status_matches(response.status_code, expect["status"]):
@@ -144,7 +149,12 @@ def check(
             for error in contract.errors(expect["schema"], body)[:3]:
                 where = "/".join(str(p) for p in error.absolute_path) or "body"
                 problems.append(f"{where}: {error.message[:200]}")
-    for key, value in render(expect.get("body", {}), variables).items():
+    try:
+        expected_body = render(expect.get("body", {}), variables, answers)
+    except MissingFromAnswer as lacking:
+        problems.append(str(lacking))
+        expected_body = {}
+    for key, value in expected_body.items():
         actual = dig(body, key)
         if actual is _MISSING:
             problems.append(f"{key} is missing, expected {_short(value)}")
@@ -171,7 +181,10 @@ def check(
                 if before != after:
                     problems.append(f"{key} changed: was {_short(before)}, now {_short(after)}")
     for item in expect.get("compare", []):
-        problem = _compare(body, render(item, variables))
+        try:
+            problem = _compare(body, render(item, variables, answers))
+        except MissingFromAnswer as lacking:
+            problem = str(lacking)
         if problem:
             problems.append(problem)
     if problems:

@@ -32,6 +32,7 @@ class StageResult:
     error: str | None = None
     skipped: str | None = None
     seed: int | None = None
+    target_error: str | None = None  # the target's answer that kept the stage from running, if it did
 
 
 class FindingRaised(AssertionError):

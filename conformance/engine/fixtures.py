@@ -5,15 +5,16 @@ from __future__ import annotations
 import contextlib
 import secrets
 import time
+from collections import Counter
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
 
 from conformance.engine.cleanup import CleanupReport, Deadline, no_deadline, probe
 from conformance.engine.cleanup import delete as delete_objects
-from conformance.engine.errors import SuiteError, TargetUnavailable
+from conformance.engine.errors import ConformanceFailure, SuiteError, TargetUnavailable
 from conformance.engine.ledger import PATHS, Created
 from conformance.engine.target import Target
 
@@ -28,7 +29,24 @@ def new_tag() -> str:
 
 
 class FixtureError(SuiteError):
-    """The target would not create a fixture: the checks that need it cannot run."""
+    """The target refused to create a fixture (4xx, 5xx): the checks that need it cannot be judged.
+
+    ``target_error`` ("POST /dashboards/widgets/ answered 500") groups the refusals: the run states each
+    once, with a count, and the cases that needed the fixture are errored by the target, not the suite.
+    """
+
+    def __init__(self, message: str, *, target_error: str) -> None:
+        super().__init__(message)
+        self.target_error = target_error
+
+
+class FixtureAnswerInvalid(ConformanceFailure):
+    """The target said it created a fixture (2xx) but its answer is no usable object (not JSON, no ``id``):
+    the target's failure of the requirement the case checks."""
+
+    def __init__(self, message: str, *, target_error: str) -> None:
+        super().__init__(message)
+        self.target_error = target_error
 
 
 @dataclass
@@ -38,6 +56,7 @@ class Fixtures:
 
     target: Target
     tag: str
+    refused: Counter[str] = field(default_factory=Counter)  # "POST /dashboards/widgets/ answered 500" -> times
 
     @property
     def ledger(self) -> list[Created]:
@@ -48,11 +67,19 @@ class Fixtures:
         name = body.get("name")
         body["name"] = f"{self.tag} {label or kind}{' ' + name if isinstance(name, str) and name else ''}"[:255]
         response = self.target.request("POST", PATHS[kind], json=body, auth=auth)
-        created = _json(response)
-        if response.status_code != 201 or not isinstance(created, dict) or "id" not in created:
+        answered = f"POST {PATHS[kind]} answered {response.status_code}"
+        if not 200 <= response.status_code < 300:
+            self.refused[answered] += 1
             raise FixtureError(
-                f"could not create the {kind} fixture {label!r}: POST {PATHS[kind]} answered "
-                f"{response.status_code} {response.text[:300]}"
+                f"could not create the {kind} fixture {label!r}: {answered}: {response.text[:300]}",
+                target_error=answered,
+            )
+        created = _json(response)
+        if not isinstance(created, dict) or "id" not in created:
+            what = "no JSON object" if not isinstance(created, dict) else "an object without `id`"
+            raise FixtureAnswerInvalid(
+                f"creating the {kind} fixture {label!r}: {answered} with {what}: {response.text[:300]}",
+                target_error=f"{answered} with {what}",
             )
         return created
 

@@ -54,6 +54,9 @@ class CaseResult:
     minimal_example: str | None = None
     kind: str = "case"  # "case" or "property"
     stage: str | None = None
+    # For an errored case: the target's answer that stopped it ("POST /dashboards/widgets/ answered 500"),
+    # when the target, not the suite, kept it from being judged.
+    target_error: str | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -66,6 +69,7 @@ class CaseResult:
             "curl": self.curl,
             "seed": self.seed,
             "minimal_example": self.minimal_example,
+            "target_error": self.target_error,
             "exchanges": [e.__dict__ for e in self.exchanges],
         }
 

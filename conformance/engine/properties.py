@@ -24,6 +24,7 @@ from schemathesis.specs.openapi import checks as st_checks
 from conformance.engine import oracle
 from conformance.engine.context import RunContext
 from conformance.engine.findings import StageResult, collect_raised, raise_finding
+from conformance.engine.fixtures import FixtureAnswerInvalid, FixtureError
 from conformance.engine.profiles import Profile
 from conformance.engine.property_env import PropertyEnv
 
@@ -244,7 +245,15 @@ def run_stages(ctx: RunContext, profile: Profile, names: tuple[str, ...] = STAGE
     """Run the named stages in order, their fixtures created once and always deleted."""
     results: list[StageResult] = []
     with ctx.fixtures.scope():
-        env = PropertyEnv(ctx)
+        try:
+            env = PropertyEnv(ctx)
+        except (FixtureError, FixtureAnswerInvalid) as exc:
+            # The target would not create the stages' fixtures: no stage can run; said once per stage.
+            message = ctx.target.scrub(f"the stage's fixtures could not be created: {exc}")[:2000]
+            return [
+                StageResult(name, seed=ctx.seed + STAGES.index(name), error=message, target_error=exc.target_error)
+                for name in names
+            ]
         for name in names:
             seed = ctx.seed + STAGES.index(name)  # the same stage gets the same seed however it is run
             if name == "stateful":

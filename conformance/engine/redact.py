@@ -33,15 +33,64 @@ class Scrubber:
 
 
 def curl(method: str, url: str, request_headers: Mapping[str, str], body: bytes | str | None) -> str:
-    """A curl command line reproducing a request, credentials redacted (re-add yours to replay)."""
-    parts = ["curl", "-X", method.upper(), shlex.quote(url)]
+    """A bash command line reproducing a request byte for byte, credentials redacted (re-add yours to replay).
+
+    A body that is printable text goes as ``--data-raw 'text'``; any other body (control characters, NUL,
+    bytes that are not UTF-8) as ``--data-binary @<(printf '...')`` with octal escapes: a command-line
+    argument cannot carry a NUL byte, a pipe from printf can, and the line stays plain ASCII.
+    """
+    parts = ["curl", "-X", _quote(method.upper()), _quote(url)]
     for name, value in headers(request_headers).items():
         if name.lower() in {"content-length", "accept-encoding", "connection", "user-agent", "host"}:
             continue
         if name.lower().startswith("x-schemathesis"):
             continue
-        parts += ["-H", shlex.quote(f"{name}: {value}")]
+        parts += ["-H", _quote(f"{name}: {value}")]
     if body:
-        text = body.decode("utf-8", "backslashreplace") if isinstance(body, bytes) else body
-        parts += ["--data-raw", shlex.quote(text)]
+        data = body.encode("utf-8", "backslashreplace") if isinstance(body, str) else body
+        text = _plain_text(data)
+        if text is not None:
+            parts += ["--data-raw", shlex.quote(text)]
+        else:
+            parts += ["--data-binary", f"@<(printf '{_printf_format(data)}')"]
     return " ".join(parts)
+
+
+def _plain_text(data: bytes) -> str | None:
+    """The body as text when it is UTF-8 with nothing a terminal or shell would mangle, else None."""
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+    return text if all(ch.isprintable() or ch in "\n\t" for ch in text) else None
+
+
+def _printf_format(data: bytes) -> str:
+    """A printf format (inside single quotes) that prints exactly ``data``."""
+    out = []
+    for byte in data:
+        char = chr(byte)
+        if char == "%":
+            out.append("%%")
+        elif char == "\\":
+            out.append("\\\\")
+        elif char == "'":
+            out.append("'\\''")
+        elif 0x20 <= byte < 0x7F:
+            out.append(char)
+        else:
+            out.append(f"\\{byte:03o}")
+    return "".join(out)
+
+
+def _quote(text: str) -> str:
+    """A shell word for a header or URL: plain quoting when printable, else bash's $'...' with escapes."""
+    if text.isprintable():
+        return shlex.quote(text)
+    escaped = "".join(
+        ch
+        if 0x20 <= ord(ch) < 0x7F and ch not in "\\'"
+        else "".join(f"\\x{b:02x}" for b in ch.encode("utf-8", "surrogatepass"))
+        for ch in text
+    )
+    return f"$'{escaped}'"

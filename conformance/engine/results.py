@@ -11,6 +11,7 @@ from conformance import __version__
 from conformance.engine.outcomes import Status
 from conformance.engine.redact import Scrubber
 from conformance.engine.runner import RunResult
+from conformance.engine.text import utf8, xml_safe
 
 SUMMARY = "summary.json"
 JUNIT = "junit.xml"
@@ -37,6 +38,7 @@ def summary(result: RunResult, *, contract_version: str, contract_sha256: str, c
         "exit_code": int(judgement.exit_code),
         "must": judgement.as_dict(),
         "fatal": result.fatal,
+        "target_errors": result.target_errors(),
         "interrupted": result.interrupted,
         "partial": result.partial,
         "notes": result.notes,
@@ -60,7 +62,7 @@ def summary(result: RunResult, *, contract_version: str, contract_sha256: str, c
 def write_summary(data: dict[str, Any], report_dir: Path, scrub: Scrubber) -> Path:
     report_dir.mkdir(parents=True, exist_ok=True)
     path = report_dir / SUMMARY
-    path.write_text(scrub(json.dumps(data, indent=2, ensure_ascii=False, default=str)) + "\n")
+    path.write_bytes(utf8(scrub(json.dumps(data, indent=2, ensure_ascii=False, default=str)) + "\n"))
     return path
 
 
@@ -109,10 +111,20 @@ def junit(data: dict[str, Any]) -> ET.Element:
     return root
 
 
+def _xml_safe_tree(root: ET.Element) -> None:
+    for element in root.iter():
+        element.text = xml_safe(element.text) if element.text else element.text
+        element.tail = xml_safe(element.tail) if element.tail else element.tail
+        for key, value in element.attrib.items():
+            element.set(key, xml_safe(value))
+
+
 def write_junit(data: dict[str, Any], report_dir: Path, scrub: Scrubber) -> Path:
+    """``junit.xml``, well-formed whatever the target sent (CI JUnit publishers break on anything less)."""
     path = report_dir / JUNIT
     root = junit(data)
+    _xml_safe_tree(root)
     ET.indent(root)
     text = ET.tostring(root, encoding="unicode", xml_declaration=False)
-    path.write_text('<?xml version="1.0" encoding="utf-8"?>\n' + scrub(text) + "\n")
+    path.write_text('<?xml version="1.0" encoding="utf-8"?>\n' + scrub(text) + "\n", encoding="utf-8")
     return path

@@ -23,6 +23,7 @@ from conformance.engine.ledger import Ledger
 from conformance.engine.outcomes import CaseResult, Status, worst
 from conformance.engine.profiles import Profile
 from conformance.engine.target import Target, TargetConfig
+from conformance.engine.text import no_surrogates
 from conformance.engine.verdict import Judgement, Outcome, decide
 
 
@@ -63,6 +64,8 @@ class RunResult:
     interrupted: str | None = None  # what stopped the run (the signal, and what its cleanup did), if it was
     partial: str | None = None  # why only part of the catalogue ran (a pytest selection), if it did
     notes: list[str] = field(default_factory=list)  # for the person running it (an earlier run's leftovers)
+    preflight_errors: list[str] = field(default_factory=list)  # the target's errors met in preflight
+    refused: dict[str, int] = field(default_factory=dict)  # fixture refusals: "POST ... answered 500" -> times
     requests: int = 0
     seconds: float = 0.0
 
@@ -77,7 +80,33 @@ class RunResult:
             Outcome(r.requirement.id, r.requirement.counts_for_conformance, r.status, r.reason)
             for r in self.requirements
         ]
-        return decide(outcomes, fatal=self.fatal, interrupted=self.interrupted, partial=self.partial)
+        return decide(
+            outcomes,
+            fatal=self.fatal,
+            interrupted=self.interrupted,
+            partial=self.partial,
+            target_errors=self.target_errors(),
+        )
+
+    def target_errors(self) -> list[str]:
+        """The target's errors on supporting requests, each said once with a count, e.g.
+        "POST /dashboards/widgets/ answered 500 for 40 fixtures: 30 requirements could not be judged"."""
+        lines = list(self.preflight_errors)
+        blocked: dict[str, set[str]] = {}
+        for r in self.requirements:
+            for case in r.cases:
+                if case.status is Status.ERRORED and case.target_error:
+                    ids = blocked.setdefault(case.target_error, set())
+                    if r.status is Status.ERRORED:
+                        ids.add(r.requirement.id)
+        for what in sorted(set(self.refused) | set(blocked)):
+            times = self.refused.get(what, 0)
+            unjudged = len(blocked.get(what, ()))
+            line = what + (f" for {times} fixture{'s' if times != 1 else ''}" if times else "")
+            if unjudged:
+                line += f": {unjudged} requirement{'s' if unjudged != 1 else ''} could not be judged"
+            lines.append(line)
+        return lines
 
     @property
     def conformant(self) -> bool:
@@ -103,7 +132,11 @@ def verdict(requirement: Requirement, results: list[CaseResult]) -> RequirementR
         reason = f"{passed} check{'' if passed == 1 else 's'} passed"
     else:
         first = next(r for r in results if r.status is status)
-        reason = f"{first.name}: {first.message}".splitlines()[0][:300]
+        if status is Status.ERRORED and first.target_error:
+            # Said once for the whole run (RunResult.target_errors); the row only points at it.
+            reason = f"not judged: {first.target_error} (the target's error)"
+        else:
+            reason = f"{first.name}: {first.message}".splitlines()[0][:300]
     return RequirementResult(requirement, status, reason, results)
 
 
@@ -116,7 +149,14 @@ def property_results(requirement: Requirement, stages: Iterable[StageResult]) ->
     for stage in ran:
         if stage.error:
             out.append(
-                CaseResult(requirement.id, f"property stage {stage.name}", Status.ERRORED, stage.error, kind="property")
+                CaseResult(
+                    requirement.id,
+                    f"property stage {stage.name}",
+                    Status.ERRORED,
+                    stage.error,
+                    kind="property",
+                    target_error=stage.target_error,
+                )
             )
         for finding in stage.findings.values():
             if finding.check in requirement.checks:
@@ -204,6 +244,9 @@ class Engine:
     def run_stages(self, names: tuple[str, ...] = properties.STAGES) -> list[StageResult]:
         assert self.ctx is not None
         stages = properties.run_stages(self.ctx, self.profile, names)
+        for stage in stages:  # the target's text in findings must encode, whatever it held
+            for finding in stage.findings.values():
+                finding.title, finding.message = no_surrogates(finding.title), no_surrogates(finding.message)
         self.result.stages.extend(stages)
         return stages
 
@@ -216,6 +259,9 @@ class Engine:
             outcome = RequirementResult(requirement, Status.SKIPPED, reason, results)
         else:
             outcome = verdict(requirement, results)
+        for case in outcome.cases:  # the target's text in messages must encode, whatever it held
+            case.message = no_surrogates(case.message)
+        outcome.reason = no_surrogates(outcome.reason)
         self.result.requirements.append(outcome)
         return outcome
 
@@ -242,6 +288,8 @@ class Engine:
                     self.result.fixtures = self.ctx.fixtures.as_dict()
                     if cleaned:
                         self.result.fixtures["cleanup"] = report.as_dict()
+                    self.result.refused = dict(self.ctx.fixtures.refused)
+                    self.result.preflight_errors = list(self.ctx.target_errors)
                     self.result.requests = self.target.requests_sent
                     self.target.ledger.close()
                     self.target.close()

@@ -13,7 +13,7 @@ and no counted MUST failed or could not be judged. Anything less is never report
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -105,9 +105,11 @@ def decide(
     fatal: str | None = None,
     interrupted: str | None = None,
     partial: str | None = None,
+    target_errors: Sequence[str] = (),
 ) -> Judgement:
     """The verdict of a run from its requirement outcomes, ``fatal`` (why it ended early), ``interrupted``
-    (what stopped it) and ``partial`` (why only part of the catalogue ran)."""
+    (what stopped it) and ``partial`` (why only part of the catalogue ran); ``target_errors`` (the target's
+    errors on supporting requests) say why MUSTs could not be judged."""
     counted = [o for o in outcomes if o.counted]
     judged = tuple(o.id for o in counted if o.status in (Status.PASSED, Status.FAILED))
     failed = tuple(o.id for o in counted if o.status is Status.FAILED)
@@ -126,9 +128,10 @@ def decide(
     if partial is not None:
         return judgement(Verdict.NO_VERDICT, partial)
     if errored:
-        return judgement(
-            Verdict.NO_VERDICT, f"{len(errored)} MUST requirement(s) could not be judged: {', '.join(errored)}"
-        )
+        why = f"{len(errored)} MUST requirement(s) could not be judged: {', '.join(errored)}"
+        if target_errors:
+            why = f"the target answered errors to supporting requests ({'; '.join(target_errors)}); {why}"
+        return judgement(Verdict.NO_VERDICT, why)
     if not judged:
         return judgement(Verdict.NO_VERDICT, "no MUST requirement was judged")
     return judgement(Verdict.CONFORMANT)
@@ -156,4 +159,5 @@ def from_summary(summary: dict[str, Any]) -> Judgement:
         fatal=summary.get("fatal"),
         interrupted=interrupted if interrupted else None,
         partial=summary.get("partial") or None,
+        target_errors=summary.get("target_errors") or (),
     )

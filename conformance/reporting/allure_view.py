@@ -12,6 +12,7 @@ from conformance.engine.catalogue import Requirement
 from conformance.engine.errors import ConformanceFailure
 from conformance.engine.findings import StageResult
 from conformance.engine.outcomes import CaseResult, Exchange, Level, Status
+from conformance.engine.text import no_surrogates
 
 EPIC = "PATCH /dashboards/widgets/{id}/"
 SEVERITY = {
@@ -60,6 +61,15 @@ def annotate_stage(name: str) -> None:
     allure.dynamic.parameter("stage", name)
 
 
+def _attach(body: str, name: str, kind: Any = allure.attachment_type.TEXT) -> None:
+    """Attach text the target may have shaped: lone surrogates written visibly, so allure can encode it."""
+    allure.attach(no_surrogates(body), name=name, attachment_type=kind)
+
+
+def _step(title: str) -> Any:
+    return allure.step(no_surrogates(title))
+
+
 def _attach_exchange(exchange: Exchange) -> None:
     request = "\n".join(
         [f"{exchange.method} {exchange.url}"]
@@ -71,32 +81,32 @@ def _attach_exchange(exchange: Exchange) -> None:
         + [f"{k}: {v}" for k, v in exchange.response_headers.items()]
         + ["", exchange.response_body or ""]
     )
-    allure.attach(request, name="request", attachment_type=allure.attachment_type.TEXT)
-    allure.attach(response, name="response", attachment_type=allure.attachment_type.TEXT)
-    allure.attach(exchange.curl, name="curl", attachment_type=allure.attachment_type.TEXT)
+    _attach(request, "request")
+    _attach(response, "response")
+    _attach(exchange.curl, "curl")
 
 
 def record_cases(results: Iterable[CaseResult]) -> None:
     """A step per case, a sub-step per HTTP exchange with request and response attached."""
     for result in results:
         try:
-            with allure.step(f"[{result.status.value}] {result.name}"):
+            with _step(f"[{result.status.value}] {result.name}"):
                 if result.message:
-                    allure.attach(result.message, name="outcome", attachment_type=allure.attachment_type.TEXT)
+                    _attach(result.message, "outcome")
                 for exchange in result.exchanges:
-                    with allure.step(f"{exchange.method} {exchange.url} -> {exchange.status}"):
+                    with _step(f"{exchange.method} {exchange.url} -> {exchange.status}"):
                         _attach_exchange(exchange)
                 if result.curl:
-                    allure.attach(result.curl, name="reproduce (curl)", attachment_type=allure.attachment_type.TEXT)
+                    _attach(result.curl, "reproduce (curl)")
                 if result.minimal_example:
-                    allure.attach(
+                    _attach(
                         result.minimal_example,
-                        name="minimal example (shrunk)" if result.kind == "property" else "example",
-                        attachment_type=allure.attachment_type.JSON,
+                        "minimal example (shrunk)" if result.kind == "property" else "example",
+                        allure.attachment_type.JSON,
                     )
                 if result.status is Status.FAILED:
                     # Raised inside the step so Allure marks this step, not just the test, as failed.
-                    raise ConformanceFailure(result.message)
+                    raise ConformanceFailure(no_surrogates(result.message))
         except ConformanceFailure:
             pass
 
@@ -113,9 +123,9 @@ def record_stage(stage: StageResult, seed: int) -> None:
     }
     allure.attach(json.dumps(summary, indent=2), name="stage summary", attachment_type=allure.attachment_type.JSON)
     for finding in stage.findings.values():
-        with allure.step(f"{finding.check}: {finding.title}"):
-            allure.attach(finding.message, name="failure", attachment_type=allure.attachment_type.TEXT)
-            allure.attach(finding.curl, name="reproduce (curl)", attachment_type=allure.attachment_type.TEXT)
+        with _step(f"{finding.check}: {finding.title}"):
+            _attach(finding.message, "failure")
+            _attach(finding.curl, "reproduce (curl)")
             if finding.minimal_example:
                 label = "minimal example (shrunk)" if finding.shrunk else "example"
-                allure.attach(finding.minimal_example, name=label, attachment_type=allure.attachment_type.JSON)
+                _attach(finding.minimal_example, label, allure.attachment_type.JSON)

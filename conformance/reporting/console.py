@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from conformance.engine.text import printable
+
 _MARK = {"passed": "PASS", "failed": "FAIL", "errored": "ERROR", "skipped": "SKIP"}
 
 
@@ -11,7 +13,7 @@ def table(summary: dict[str, Any], width: int = 118) -> str:
     rows = [("requirement", "level", "status", "reason")]
     for req in summary["requirements"]:
         level = req["level"] + ("?" if req.get("tentative") else "")
-        rows.append((req["id"], level, _MARK[req["status"]], " ".join(req["reason"].split())))
+        rows.append((req["id"], level, _MARK[req["status"]], printable(" ".join(req["reason"].split()))))
     w0 = max(len(r[0]) for r in rows)
     w1 = max(len(r[1]) for r in rows)
     w2 = max(len(r[2]) for r in rows)
@@ -25,10 +27,15 @@ def table(summary: dict[str, Any], width: int = 118) -> str:
     return "\n".join(lines)
 
 
+def target_errors(summary: dict[str, Any]) -> str:
+    """The target's errors on supporting requests, one line each, said once before the table."""
+    return "\n".join(f"target error: {printable(line)}" for line in summary.get("target_errors") or ())
+
+
 def verdict(summary: dict[str, Any]) -> str:
     """Target, counts, then the verdict line the run computed (``summary["verdict_line"]``), never recomputed."""
     totals = summary["totals"]
     counts = ", ".join(f"{totals[k]} {k}" for k in ("passed", "failed", "errored", "skipped"))
-    head = f"target {summary['target']['base_url']} · profile {summary['profile']} · seed {summary['seed']}"
+    head = printable(f"target {summary['target']['base_url']} · profile {summary['profile']} · seed {summary['seed']}")
     stats = f"{summary.get('requests', 0)} requests in {summary.get('seconds', 0):.1f} s"
-    return f"{head}\n{counts} · {stats}\n{summary['verdict_line']}"
+    return f"{head}\n{counts} · {stats}\n{printable(summary['verdict_line'])}"

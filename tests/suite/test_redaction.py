@@ -56,6 +56,8 @@ def test_no_key_appears_in_any_file_written_or_line_printed(tmp_path: Path) -> N
         # One key from the environment, one from the command line.
         proc = run_cli(
             "certify",
+            "--product",
+            str(Path(__file__).resolve().parents[2] / "docs" / "PRODUCT.example.yaml"),
             "--base-url",
             server.url,
             "--api-key",
