@@ -95,6 +95,12 @@ class Reply:
     page: DjangoPage | None = None
 
 
+def route_path(scope: Mapping[str, Any]) -> str:
+    """The path below the app's mount point (ASGI ``root_path``), as Django resolves PATH_INFO below SCRIPT_NAME."""
+    path, root = str(scope["path"]), str(scope.get("root_path", ""))
+    return path[len(root) :] if root and path.startswith(root) else path
+
+
 class Behaviour:
     """How the emulated Cekura API (a Django REST Framework backend) answers, one decision per method.
 
@@ -143,7 +149,7 @@ class Behaviour:
 
     async def dispatch(self, request: Request) -> Reply:
         """Django's URL resolution, then the DRF view of the route the path reaches."""
-        found = self.router.resolve(request.scope["path"])
+        found = self.router.resolve(route_path(request.scope))
         if found is None:
             return self.page_reply(self.unresolved(request), request.method)
         route, params = found
@@ -184,10 +190,11 @@ class Behaviour:
     def unresolved(self, request: Request) -> DjangoPage:
         """No route matches: ``CommonMiddleware`` redirects to the slash path if that one matches (``APPEND_SLASH``,
         every method since ``DEBUG`` is off), else Django's 404 page."""
-        path = request.scope["path"]
+        path = route_path(request.scope)
         if self.router.slash_redirect(path):
             query = request.scope.get("query_string", b"").decode("latin-1")
-            location = quote(path, safe="/:@&+$,-_.!~*'()") + "/" + (f"?{query}" if query else "")
+            full = request.scope.get("root_path", "") + path
+            location = quote(full, safe="/:@&+$,-_.!~*'()") + "/" + (f"?{query}" if query else "")
             return permanent_redirect(location)
         return not_found_page()
 

@@ -191,3 +191,18 @@ async def test_options_without_the_object_has_no_put_action(client: httpx.AsyncC
 
 async def test_options_needs_authentication(anon: httpx.AsyncClient) -> None:
     assert (await anon.options("/dashboards/widgets/1/")).status_code == 401
+
+
+async def test_mounted_under_a_prefix_it_resolves_below_the_mount_and_redirects_within_it() -> None:
+    # As Django resolves PATH_INFO below SCRIPT_NAME: the ASGI root_path is the mount point.
+    from starlette.applications import Starlette
+    from starlette.routing import Mount
+
+    from conformance.emulator import create_app
+
+    app = Starlette(routes=[Mount("/api", app=create_app())])
+    headers = {"X-CEKURA-API-KEY": "cekura-dev-key-tenant-a"}
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as client:
+        assert (await client.get("/api/dashboards/widgets/1/", headers=headers)).status_code == 200
+        moved = await client.get("/api/dashboards/widgets/1?x=1", headers=headers)
+        assert moved.status_code == 301 and moved.headers["location"] == "/api/dashboards/widgets/1/?x=1"
