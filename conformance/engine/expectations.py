@@ -10,10 +10,12 @@ from typing import Any
 import httpx
 
 from conformance.contract import Contract
-from conformance.engine.errors import ConformanceFailure
+from conformance.engine.errors import ConformanceFailure, SuiteError
 from conformance.engine.template import render
 
 _MISSING = object()
+#: The comparison ops a case's ``compare`` may use (catalogue.schema.json lists the same; a test keeps them equal).
+COMPARISON_OPS = ("eq", "ne", "gt", "gte", "in", "filter_equiv", "is_string", "absent", "has_item", "lacks_item")
 
 
 def status_matches(status: int, expected: Any) -> bool:
@@ -93,6 +95,9 @@ def normalise_filter(node: Any) -> Any:
 
 def _compare(body: Any, item: Mapping[str, Any]) -> str | None:
     path, op, expected = item["path"], item["op"], item.get("value")
+    if op not in COMPARISON_OPS:
+        # The catalogue schema lists the ops; one it lets through that nothing judges must not pass silently.
+        raise SuiteError(f"unknown comparison op {op!r} (path {path!r}); known: {', '.join(COMPARISON_OPS)}")
     actual = dig(body, path)
     if op == "absent":
         return None if actual is _MISSING else f"{path} is present ({_short(actual)})"
@@ -110,8 +115,27 @@ def _compare(body: Any, item: Mapping[str, Any]) -> str | None:
         return f"{path} is {_short(actual)}, expected one of {_short(expected)}"
     if op == "filter_equiv" and normalise_filter(actual) != normalise_filter(expected):
         return f"{path} is {_short(actual)}, expected a filter equivalent to {_short(expected)}"
-    if op == "is_string" and not (isinstance(actual, str) and actual):
-        return f"{path} is {_short(actual)}, expected a non-empty string"
+    if op == "is_string":
+        return (
+            None if isinstance(actual, str) and actual else f"{path} is {_short(actual)}, expected a non-empty string"
+        )
+    if op in {"has_item", "lacks_item"}:
+        return _membership(path, op, actual, expected)
+    return None
+
+
+def _membership(path: str, op: str, actual: Any, expected: Any) -> str | None:
+    """has_item: some object of the list holds every key of ``expected`` with its value; lacks_item: none does."""
+    if not isinstance(actual, list):
+        return f"{path} is {_short(actual)}, expected a list"
+    wanted = expected if isinstance(expected, Mapping) else {}
+    found = any(
+        isinstance(item, Mapping) and all(item.get(k, _MISSING) == v for k, v in wanted.items()) for item in actual
+    )
+    if op == "has_item" and not found:
+        return f"{path} has no item with {_short(wanted)}: {_short(actual)}"
+    if op == "lacks_item" and found:
+        return f"{path} still has an item with {_short(wanted)}: {_short(actual)}"
     return None
 
 
