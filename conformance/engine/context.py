@@ -21,6 +21,7 @@ class RunContext:
     seed: int
     metrics: list[dict[str, Any]] = field(default_factory=list)
     metric_note: str = ""
+    other_metrics: list[dict[str, Any]] = field(default_factory=list)  # the second tenant's, for isolation cases
 
     @property
     def tag(self) -> str:
@@ -39,6 +40,11 @@ class RunContext:
                 return f"needs a metric id of the caller's: {self.metric_note or 'none found'}"
             if item == "two_metrics" and len(self.metrics) < 2:
                 return f"needs two metric ids of the caller's: {self.metric_note or 'fewer than two found'}"
+            if item == "other_metric" and not self.other_metrics:
+                return (
+                    f"needs a metric of the second tenant's that the caller cannot see, and the reverse "
+                    f"(GET {METRICS_PATH} with each key)"
+                )
         return None
 
     def variables(self) -> dict[str, Any]:
@@ -46,6 +52,7 @@ class RunContext:
             "tag": self.tag,
             "metric": self.metrics[0] if self.metrics else None,
             "metric2": self.metrics[1] if len(self.metrics) > 1 else None,
+            "other_metric": self.other_metrics[0] if self.other_metrics else None,
         }
 
     def preflight(self) -> None:
@@ -78,3 +85,31 @@ class RunContext:
             other = self.target.request("GET", METRICS_PATH, auth="other")
             if other.status_code in (401, 403):
                 raise ConfigurationError(f"the target refused the other API key ({other.status_code})")
+            self.other_metrics = _only_theirs(_listed_metrics(other), listed, self.metrics)
+
+
+def _listed_metrics(response: Any) -> list[dict[str, Any]]:
+    """The metrics a 200 answer of the metrics list names (id and name); none for anything else."""
+    try:
+        data = response.json() if response.status_code == 200 else None
+    except ValueError:
+        data = None
+    listed = data if isinstance(data, list) else []
+    return [
+        {"id": m["id"], "name": m.get("name")} for m in listed if isinstance(m, dict) and isinstance(m.get("id"), int)
+    ]
+
+
+def _only_theirs(
+    theirs: list[dict[str, Any]], listed: list[dict[str, Any]], mine: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """The second tenant's metrics the caller cannot see, if the caller's own first metric is not theirs too.
+
+    Keys of one organisation may share metrics; a shared metric is no isolation probe either way, so without
+    both lists to tell them apart the cross-tenant metric cases are skipped rather than risk a false failure.
+    """
+    their_ids = {m["id"] for m in theirs}
+    my_ids = {m["id"] for m in listed}
+    if not listed or not mine or mine[0]["id"] in their_ids:
+        return []
+    return [m for m in theirs if m["id"] not in my_ids]

@@ -15,7 +15,19 @@ from conformance.engine.template import render
 
 _MISSING = object()
 #: The comparison ops a case's ``compare`` may use (catalogue.schema.json lists the same; a test keeps them equal).
-COMPARISON_OPS = ("eq", "ne", "gt", "gte", "in", "filter_equiv", "is_string", "absent", "has_item", "lacks_item")
+COMPARISON_OPS = (
+    "eq",
+    "ne",
+    "ne_or_absent",
+    "gt",
+    "gte",
+    "in",
+    "filter_equiv",
+    "is_string",
+    "absent",
+    "has_item",
+    "lacks_item",
+)
 
 
 def status_matches(status: int, expected: Any) -> bool:
@@ -101,6 +113,8 @@ def _compare(body: Any, item: Mapping[str, Any]) -> str | None:
     actual = dig(body, path)
     if op == "absent":
         return None if actual is _MISSING else f"{path} is present ({_short(actual)})"
+    if op == "ne_or_absent":
+        return None if actual != expected else f"{path} is {_short(actual)}, expected anything else or no {path}"
     if actual is _MISSING:
         return f"{path} is missing from the body"
     if op == "eq" and actual != expected:
@@ -198,5 +212,11 @@ def check(
         problem = _compare(body, render(item, variables))
         if problem:
             problems.append(problem)
+    if "if_accepted" in expect and 200 <= response.status_code < 300:
+        # What an accepted request must have answered, where refusing it (a 4xx) is conformant too.
+        try:
+            check(expect["if_accepted"], response, contract=contract, variables=variables, saved=saved)
+        except ConformanceFailure as failure:
+            problems.append(f"accepted with {response.status_code}, but {failure}")
     if problems:
         raise ConformanceFailure("; ".join(problems))

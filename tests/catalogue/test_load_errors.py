@@ -147,3 +147,23 @@ def test_membership_ops_judge_list_items_by_the_keys_given() -> None:
         check({"path": "widgets", "op": "lacks_item", "value": {"id": 1}})
     with pytest.raises(AssertionError, match="expected a list"):
         check({"path": "n", "op": "has_item", "value": {"id": 1}})
+
+
+def test_if_accepted_is_judged_on_a_2xx_only_and_ne_or_absent_allows_a_missing_key() -> None:
+    c = contract.default()
+    expect = {
+        "status": ["2xx", "4xx"],
+        "if_accepted": {"body": {"id": 7}, "compare": [{"path": "metric_name", "op": "ne_or_absent", "value": "Old"}]},
+    }
+
+    def judge(status: int, body: Any) -> None:
+        response = httpx.Response(status, json=body, request=httpx.Request("PATCH", "http://t/x/"))
+        expectations.check(expect, response, contract=c, variables={}, saved={})
+
+    judge(400, {"id": ["read-only"]})  # refused: the accepted-only expectations do not apply
+    judge(200, {"id": 7, "metric_name": None})
+    judge(200, {"id": 7})
+    with pytest.raises(AssertionError, match="accepted with 200, but id is 9"):
+        judge(200, {"id": 9, "metric_name": None})
+    with pytest.raises(AssertionError, match='metric_name is "Old"'):
+        judge(200, {"id": 7, "metric_name": "Old"})
