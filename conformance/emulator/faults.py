@@ -170,6 +170,17 @@ class EmptyBodyRejected(Fault):
         return super().validate_widget(tenant, data, partial=partial)
 
 
+class MissingBodyRejected(Fault):
+    """A PATCH without a body answers 400 "No data provided" although the request body is not required."""
+
+    breaks = ("WPATCH-PARTIAL-02",)
+
+    def parse_body(self, content_type: str | None, raw: bytes) -> dict[str, JSON]:
+        if not raw:
+            raise ApiError(400, {"non_field_errors": [message("no_data")]})
+        return super().parse_body(content_type, raw)
+
+
 class DashboardChangeIgnored(Fault):
     """The dashboard key of a PATCH body is silently dropped, so a widget can never be moved or detached."""
 
@@ -651,6 +662,7 @@ VARIANTS: dict[str, type[Fault]] = _registry(
     ForeignMetricAccepted,
     ClearsUnsentFields,
     EmptyBodyRejected,
+    MissingBodyRejected,
     DashboardChangeIgnored,
     CreatedAtWritable,
     PatchAnswerEchoesSentId,

@@ -93,7 +93,7 @@ def normalise_filter(node: Any) -> Any:
             norm = normalise_filter(child)
             if norm is None:
                 continue
-            if isinstance(norm, Mapping) and norm.get("operator") == "and":
+            if isinstance(norm, Mapping) and norm.get("operator") == "and" and isinstance(norm.get("conditions"), list):
                 flat.extend(norm["conditions"])
             else:
                 flat.append(norm)

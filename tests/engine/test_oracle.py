@@ -6,6 +6,8 @@ from types import SimpleNamespace
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from conformance import contract
 from conformance.engine import oracle
@@ -29,6 +31,7 @@ WIDGET: dict[str, Any] = {
     "updated_at": "2026-01-01T00:00:00.000000Z",
 }
 LATER = "2026-01-01T00:00:01.000000Z"
+KEYS = [*WIDGET, "operator", "conditions", "op", "value"]
 
 
 def _judge(sent: dict[str, Any], after: dict[str, Any], answer: Any, status: int = 200) -> list[tuple[str, str]]:
@@ -86,3 +89,26 @@ def test_a_501_to_an_undeclared_method_is_a_refusal_not_a_server_error() -> None
     assert refused("TRACE", 501) and refused("trace", 501)
     assert not refused("PATCH", 501)  # a declared method: 501 is a server failure
     assert not refused("TRACE", 500)
+
+
+JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=5),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.sampled_from(KEYS), inner, max_size=4),
+    max_leaves=12,
+)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=list(HealthCheck))
+@given(
+    after=st.dictionaries(st.sampled_from(KEYS), JSON_VALUES, max_size=8),
+    body=JSON_VALUES,
+    sent=st.dictionaries(st.sampled_from(KEYS), JSON_VALUES, max_size=4),
+    status=st.sampled_from([200, 201, 400, 404]),
+)
+def test_whatever_the_target_answers_the_oracle_judges_and_never_raises(
+    after: dict[str, Any], body: Any, sent: dict[str, Any], status: int
+) -> None:
+    """A hostile answer (a group without conditions, a pk "abc" accepted) is the target's to fail, not a suite error."""
+    obs = oracle.Observation(WIDGET, {**WIDGET, **after}, {None: None, 1: {"operator": "and"}}, {3: "Accuracy"}, sent)
+    for aspect, message in oracle.judge(contract.default(), obs, status, body):
+        assert aspect in oracle.ASPECTS and isinstance(message, str)
