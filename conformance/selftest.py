@@ -59,8 +59,11 @@ class Outcome:
 
     @property
     def ok(self) -> bool:
-        """Whether this sweep came out as the self-test expects for its kind."""
-        if self.error is not None:
+        """Whether this sweep came out as the self-test expects for its kind.
+
+        An errored requirement is the suite breaking on what a variant answered: never a pass of the self-test.
+        """
+        if self.error is not None or self.errored:
             return False
         if self.kind == "fault":
             return self.killed and not self.unbroken
@@ -71,7 +74,7 @@ class Outcome:
 
     @property
     def verdict(self) -> str:
-        if self.error is not None:
+        if self.error is not None or self.errored:
             return "ERROR"
         if self.kind == "clean":
             return "PASS" if self.ok else "FAIL"
@@ -259,6 +262,9 @@ def summary(report: Report) -> list[str]:
         survivors = [o for o in faults if not o.killed]
         if survivors:
             lines.append("not killed: " + ", ".join(f"{o.name} ({o.verdict})" for o in survivors))
+    broken = [o.name for o in [*report.outcomes, report.clean] if o.error is None and o.errored]
+    if broken:
+        lines.append("the suite errored (its own defect) on: " + ", ".join(broken))
     wrong = [o for o in report.outcomes if o.error is None and o.unbroken and (o.must_failed or o.other_failed)]
     if wrong:
         lines.append(

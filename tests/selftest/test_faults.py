@@ -85,6 +85,10 @@ def test_a_variant_killed_only_by_other_musts_fails_the_selftest() -> None:
     assert "v names WPATCH-TEN-03" in "\n".join(selftest.summary(report))
     right = selftest.Outcome("v", "", "fault", breaks=("WPATCH-TEN-01",), must_failed=["WPATCH-TEN-01", "WPATCH-X"])
     assert right.ok and right.verdict == "KILLED"
+    broke = selftest.Outcome("v", "", "fault", breaks=("WPATCH-TEN-01",), must_failed=["WPATCH-TEN-01"], errored=["E"])
+    assert not broke.ok and broke.verdict == "ERROR" and "1 errored" in broke.detail()  # the suite broke
+    summary = "\n".join(selftest.summary(selftest.Report("quick", 1, musts, [broke], clean, full_sweep=False)))
+    assert "the suite errored (its own defect) on: v" in summary and "SELFTEST FAILED" in summary
     assert selftest.Report("quick", 1, musts, [right], clean, full_sweep=False).passed
 
 
