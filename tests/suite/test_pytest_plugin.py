@@ -20,13 +20,14 @@ def test_plugin_runs_selected_requirements_and_writes_the_summary(pytester: pyte
         "-p",
         "no:cacheprovider",
     )
-    result.assert_outcomes(passed=5)
+    result.assert_outcomes(passed=6)
     summary = json.loads((reports / "summary.json").read_text())
     assert sorted(r["id"] for r in summary["requirements"]) == [
         "WPATCH-RO-01",
         "WPATCH-RO-02",
         "WPATCH-TEN-01",
         "WPATCH-TEN-02",
+        "WPATCH-TEN-03",
     ]
 
 
