@@ -9,7 +9,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
 from conformance.emulator import Behaviour, create_app
-from conformance.emulator.faults import CONVENTION_VARIANTS, VARIANTS
+from conformance.emulator.faults import CONVENTION_VARIANTS, VARIANTS, Fault
 from conformance.engine.catalogue import Catalogue
 from conformance.engine.catalogue import default as default_catalogue
 from conformance.engine.outcomes import Status
@@ -36,6 +36,7 @@ class Outcome:
     name: str
     description: str
     kind: str  # "fault" (must fail a MUST), "convention" (must fail only SHOULDs) or "clean" (must pass)
+    breaks: tuple[str, ...] = ()  # the requirement ids the variant declares it breaks (Fault.breaks)
     must_failed: list[str] = field(default_factory=list)  # counted MUST requirements that failed
     other_failed: list[str] = field(default_factory=list)  # SHOULD, MAY and tentative ones that failed
     errored: list[str] = field(default_factory=list)
@@ -51,26 +52,39 @@ class Outcome:
         return self.error is None and bool(self.must_failed)
 
     @property
+    def unbroken(self) -> list[str]:
+        """Declared requirements that did not fail as they should: the variant escaped the check meant for it."""
+        failed = self.must_failed if self.kind == "fault" else self.other_failed
+        return [rid for rid in self.breaks if rid not in failed]
+
+    @property
     def ok(self) -> bool:
-        """Whether this sweep came out as the self-test expects for its kind."""
-        if self.error is not None:
+        """Whether this sweep came out as the self-test expects for its kind.
+
+        An errored requirement is the suite breaking on what a variant answered: never a pass of the self-test.
+        """
+        if self.error is not None or self.errored:
             return False
         if self.kind == "fault":
-            return self.killed
+            return self.killed and not self.unbroken
         if self.kind == "convention":
-            # Noticed by a SHOULD, and no MUST accuses a deviation the published docs do not forbid.
-            return bool(self.other_failed) and not self.must_failed
+            # Noticed by its SHOULDs, and no MUST accuses a deviation the published docs do not forbid.
+            return bool(self.other_failed) and not self.must_failed and not self.unbroken
         return self.exit_code == 0
 
     @property
     def verdict(self) -> str:
-        if self.error is not None:
+        if self.error is not None or self.errored:
             return "ERROR"
         if self.kind == "clean":
             return "PASS" if self.ok else "FAIL"
-        if self.must_failed:
-            return "KILLED" if self.kind == "fault" else "MUST FAILED"
-        return "DETECTED" if self.other_failed else "SURVIVED"
+        if self.kind == "convention" and self.must_failed:
+            return "MUST FAILED"
+        if self.must_failed or self.other_failed:
+            if self.unbroken:
+                return "WRONG KILL"  # caught, but not by the requirement the variant exists to prove
+            return "KILLED" if self.must_failed else "DETECTED"
+        return "SURVIVED"
 
     def detail(self) -> str:
         if self.error is not None:
@@ -78,7 +92,8 @@ class Outcome:
         if self.kind == "clean":
             counts = ", ".join(f"{n} {status}" for status, n in self.totals.items() if n)
             return f"exit {self.exit_code} ({counts})"
-        notes = [f"{len(self.errored)} errored"] if self.errored else []
+        notes = [f"declared {', '.join(self.unbroken)} did not fail"] if self.unbroken else []
+        notes += [f"{len(self.errored)} errored"] if self.errored else []
         notes += [f"unclaimed findings: {', '.join(self.unclaimed)}"] if self.unclaimed else []
         tail = f"  [{'; '.join(notes)}]" if notes else ""
         if self.must_failed:
@@ -122,19 +137,20 @@ class Report:
 
     @property
     def passed(self) -> bool:
-        """Every fault killed by a MUST, the clean emulator conformant, and (full sweeps) every MUST killing one.
-
-        Convention variants are reported, not judged: a MUST failing on one points at the catalogue.
-        """
+        """Every fault killed by the MUSTs it names, every convention variant noticed by its SHOULDs and by no
+        MUST (a MUST failing there would accuse a correct target), the clean emulator conformant, and (full
+        sweeps) every MUST killing a variant."""
         coverage_ok = not self.full_sweep or not self.idle_musts()
-        return self.clean.ok and all(o.ok for o in self.faults) and coverage_ok
+        return self.clean.ok and all(o.ok for o in self.outcomes) and coverage_ok
 
     @property
     def exit_code(self) -> int:
         return EXIT_PASSED if self.passed else EXIT_FAILED
 
 
-def outcome_of(name: str, description: str, kind: str, result: RunResult, catalogue: Catalogue) -> Outcome:
+def outcome_of(
+    name: str, description: str, kind: str, result: RunResult, catalogue: Catalogue, breaks: tuple[str, ...] = ()
+) -> Outcome:
     """Sort a run's requirement verdicts into what the kill table needs."""
     failed = [r for r in result.requirements if r.status is Status.FAILED]
     claimed = {check for requirement in catalogue.requirements for check in requirement.checks}
@@ -143,6 +159,7 @@ def outcome_of(name: str, description: str, kind: str, result: RunResult, catalo
         name=name,
         description=description,
         kind=kind,
+        breaks=breaks,
         must_failed=[r.requirement.id for r in failed if r.requirement.counts_for_conformance],
         other_failed=[r.requirement.id for r in failed if not r.requirement.counts_for_conformance],
         errored=[r.requirement.id for r in result.requirements if r.status is Status.ERRORED],
@@ -158,6 +175,7 @@ def sweep(
 ) -> Outcome:
     """The whole suite against a fresh in-process emulator running ``behaviour``; never raises an Exception."""
     description = (behaviour.__doc__ or "").strip().splitlines()[0] if behaviour.__doc__ else ""
+    breaks = behaviour.breaks if issubclass(behaviour, Fault) else ()
     config = TargetConfig(
         api_key=EMBEDDED_KEY,
         other_api_key=EMBEDDED_OTHER_KEY,
@@ -169,20 +187,22 @@ def sweep(
         engine = Engine(config, profile, seed=seed, catalogue=catalogue)
         with engine:
             result = engine.run_all()
-        outcome = outcome_of(name, description, kind, result, catalogue)
+        outcome = outcome_of(name, description, kind, result, catalogue, breaks)
     except Exception as exc:  # one variant breaking the engine must not end the sweep of the others
         partial = engine.result if engine else None
         outcome = (
-            outcome_of(name, description, kind, partial, catalogue) if partial else Outcome(name, description, kind)
+            outcome_of(name, description, kind, partial, catalogue, breaks)
+            if partial
+            else Outcome(name, description, kind, breaks)
         )
         outcome.error = f"{type(exc).__name__}: {exc}"
     outcome.seconds = time.perf_counter() - started
     return outcome
 
 
-def selected(only: Iterable[str] | None) -> list[tuple[str, type[Behaviour], str]]:
+def selected(only: Iterable[str] | None) -> list[tuple[str, type[Fault], str]]:
     """(name, behaviour, kind) for the requested variants; KeyError for an unknown name."""
-    every = [(n, b, "fault") for n, b in VARIANTS.items()] + [
+    every: list[tuple[str, type[Fault], str]] = [(n, b, "fault") for n, b in VARIANTS.items()] + [
         (n, b, "convention") for n, b in CONVENTION_VARIANTS.items()
     ]
     if only is None:
@@ -242,6 +262,15 @@ def summary(report: Report) -> list[str]:
         survivors = [o for o in faults if not o.killed]
         if survivors:
             lines.append("not killed: " + ", ".join(f"{o.name} ({o.verdict})" for o in survivors))
+    broken = [o.name for o in [*report.outcomes, report.clean] if o.error is None and o.errored]
+    if broken:
+        lines.append("the suite errored (its own defect) on: " + ", ".join(broken))
+    wrong = [o for o in report.outcomes if o.error is None and o.unbroken and (o.must_failed or o.other_failed)]
+    if wrong:
+        lines.append(
+            "caught, but not by the requirements they name (breaks): "
+            + "; ".join(f"{o.name} names {', '.join(o.unbroken)}" for o in wrong)
+        )
     if conventions:
         noticed = sum(o.ok for o in conventions)
         lines.append(f"convention variants noticed by a SHOULD and by no MUST: {noticed}/{len(conventions)}")
@@ -285,16 +314,18 @@ def main(
     seed = fixed or (seed if seed is not None else DEFAULT_SEED)
     width = max([len(CLEAN), *(len(name) for name, _, _ in chosen)])
     out(f"selftest: {len(chosen)} variants and the clean emulator · profile {chosen_profile.name} · seed {seed}")
-    header: list[str] = []
-    if any(kind == "fault" for _, _, kind in chosen):
-        out("\nfault variants (deviations from the published docs; killed = a MUST requirement failed):")
+    headings = {
+        "fault": "\nfault variants (deviations from the published docs; KILLED: the MUSTs a variant names failed):",
+        "convention": "\nconvention variants (DRF habits the docs leave open; DETECTED: its SHOULDs failed, no MUST):",
+        "clean": "\nunmodified emulator:",
+    }
+    shown: list[str] = []
 
     def show(outcome: Outcome) -> None:
-        # Conventions and the clean run get their own heading, so the kill table reads on its own.
-        if outcome.kind != "fault" and outcome.kind not in header:
-            header.append(outcome.kind)
-            out({"convention": "\nconvention variants (DRF defaults the docs do not state; SHOULD-level):",
-                 "clean": "\nunmodified emulator:"}[outcome.kind])  # fmt: skip
+        # Each kind gets its heading before its first row, so the kill table reads on its own.
+        if outcome.kind not in shown:
+            shown.append(outcome.kind)
+            out(headings[outcome.kind])
         out(row(outcome, width))
 
     report = run(chosen_profile, seed, only=only, on_outcome=show)

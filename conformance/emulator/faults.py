@@ -5,9 +5,10 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, ClassVar
 
 from starlette.applications import Starlette
+from starlette.requests import Request
 from starlette.responses import Response
 
 from conformance.contract import Contract
@@ -15,7 +16,8 @@ from conformance.emulator import jsonio
 from conformance.emulator.app import create_app
 from conformance.emulator.behaviour import Behaviour, Reply
 from conformance.emulator.errors import ApiError, FieldError, message
-from conformance.emulator.store import Store, Tenant, WidgetRow
+from conformance.emulator.routing import Route
+from conformance.emulator.store import DashboardRow, Store, Tenant, WidgetRow
 from conformance.emulator.validation import FieldSpec
 
 JSON = Any
@@ -51,11 +53,21 @@ def _microseconds(value: JSON) -> int | None:
     return (moment - _EPOCH) // timedelta(microseconds=1)
 
 
+class Fault(Behaviour):
+    """A faulty variant of the emulator: one deviation, and the requirements a run must fail because of it."""
+
+    #: Requirement ids that must be among the failed ones when the suite runs against this variant: MUSTs for a
+    #: fault, the SHOULDs that notice it for a convention variant. ``selftest`` checks it.
+    breaks: ClassVar[tuple[str, ...]] = ()
+
+
 # Authentication and tenancy ---------------------------------------------------------------------------
 
 
-class AnyKeyAccepted(Behaviour):
+class AnyKeyAccepted(Fault):
     """A key no tenant owns is accepted (as the first tenant's) instead of answering 401."""
+
+    breaks = ("WPATCH-AUTH-01",)
 
     def authenticate(self, key: str | None) -> Tenant:
         if key and self.store.tenant_by_key(key) is None:
@@ -63,22 +75,28 @@ class AnyKeyAccepted(Behaviour):
         return super().authenticate(key)
 
 
-class MissingKeyAccepted(Behaviour):
+class MissingKeyAccepted(Fault):
     """A request without the X-CEKURA-API-KEY header is served as the first tenant's instead of 401."""
+
+    breaks = ("WPATCH-AUTH-01",)
 
     def authenticate(self, key: str | None) -> Tenant:
         return super().authenticate(key) if key else _first_tenant(self.store)
 
 
-class CrossTenantVisible(Behaviour):
+class CrossTenantVisible(Fault):
     """Lookups are not scoped to the caller: another tenant's widget can be read and patched."""
+
+    breaks = ("WPATCH-TEN-01", "WPATCH-TEN-03")
 
     def can_see(self, tenant: Tenant, owner: int) -> bool:
         return True
 
 
-class ForeignDashboardAccepted(Behaviour):
+class ForeignDashboardAccepted(Fault):
     """A dashboard id of another tenant is accepted in a body, attaching the widget to it."""
+
+    breaks = ("WPATCH-DASH-02",)
 
     def related_exists(self, tenant: Tenant, field_name: str, pk: int) -> bool:
         if field_name == "dashboard":
@@ -86,19 +104,66 @@ class ForeignDashboardAccepted(Behaviour):
         return super().related_exists(tenant, field_name, pk)
 
 
+class SecondTenantReachesFirst(Fault):
+    """A one-way leak: the tenant seeded second reads and patches the first tenant's objects, not the reverse."""
+
+    breaks = ("WPATCH-TEN-01", "WPATCH-TEN-03")
+
+    def can_see(self, tenant: Tenant, owner: int) -> bool:
+        return tenant.id > owner or super().can_see(tenant, owner)
+
+
+class CrossTenantReadable(Fault):
+    """Reads are not scoped to the caller: GET shows another tenant's widget, though a PATCH of it still gets 404."""
+
+    breaks = ("WPATCH-TEN-03",)
+
+    async def dashboards_widgets_retrieve(self, tenant: Tenant, request: Request) -> Reply:
+        pk = self.parse_id(request.path_params["id"])
+        row = None if pk is None else self.store.widget(pk)
+        if row is None:
+            raise self.not_found()
+        return Reply(200, self.represent_widget(row))
+
+
+class SecondTenantAttachesToFirstDashboards(Fault):
+    """A one-way leak: the tenant seeded second may attach its widgets to the first tenant's dashboards."""
+
+    breaks = ("WPATCH-DASH-02",)
+
+    def related_exists(self, tenant: Tenant, field_name: str, pk: int) -> bool:
+        row = self.store.dashboard(pk) if field_name == "dashboard" else None
+        return (row is not None and row.tenant < tenant.id) or super().related_exists(tenant, field_name, pk)
+
+
+class ForeignMetricAccepted(Fault):
+    """A metric id of another tenant is accepted in a body, so metric_name shows that tenant's metric name."""
+
+    breaks = ("WPATCH-MET-05",)
+
+    def related_exists(self, tenant: Tenant, field_name: str, pk: int) -> bool:
+        if field_name == "metric":
+            return self.store.metric(pk) is not None
+        return super().related_exists(tenant, field_name, pk)
+
+
 # Partial update and read-only fields ------------------------------------------------------------------
 
 
-class ClearsUnsentFields(Behaviour):
+class ClearsUnsentFields(Fault):
     """A PUT disguised as PATCH: every writable field absent from the body goes back to its default."""
+
+    breaks = ("WPATCH-PARTIAL-01", "WPATCH-PARTIAL-02")
 
     def apply_widget_patch(self, widget: WidgetRow, changes: Mapping[str, JSON]) -> None:
         full = {name: spec.default() for name, spec in self.widget_fields.items()}
         super().apply_widget_patch(widget, {**full, **changes})
 
 
-class EmptyBodyRejected(Behaviour):
+class EmptyBodyRejected(Fault):
     """An empty PATCH body {} answers 400 "No data provided" although PatchedWidget requires nothing."""
+
+    breaks = ("WPATCH-PARTIAL-02",)
 
     def validate_widget(self, tenant: Tenant, data: Mapping[str, JSON], *, partial: bool) -> dict[str, JSON]:
         if partial and not data:
@@ -106,8 +171,21 @@ class EmptyBodyRejected(Behaviour):
         return super().validate_widget(tenant, data, partial=partial)
 
 
-class DashboardChangeIgnored(Behaviour):
+class MissingBodyRejected(Fault):
+    """A PATCH without a body answers 400 "No data provided" although the request body is not required."""
+
+    breaks = ("WPATCH-PARTIAL-02",)
+
+    async def request_data(self, request: Request) -> Mapping[str, JSON]:
+        if request.headers.get("content-length", "0") == "0" and "transfer-encoding" not in request.headers:
+            raise ApiError(400, {"non_field_errors": [message("no_data")]})
+        return await super().request_data(request)
+
+
+class DashboardChangeIgnored(Fault):
     """The dashboard key of a PATCH body is silently dropped, so a widget can never be moved or detached."""
+
+    breaks = ("WPATCH-RT-01", "WPATCH-EF-04")
 
     def validate_widget(self, tenant: Tenant, data: Mapping[str, JSON], *, partial: bool) -> dict[str, JSON]:
         if partial:
@@ -115,8 +193,10 @@ class DashboardChangeIgnored(Behaviour):
         return super().validate_widget(tenant, data, partial=partial)
 
 
-class CreatedAtWritable(Behaviour):
+class CreatedAtWritable(Fault):
     """A read-only created_at sent in a PATCH body overwrites the stored creation time."""
+
+    breaks = ("WPATCH-RO-01",)
 
     def validate_widget(self, tenant: Tenant, data: Mapping[str, JSON], *, partial: bool) -> dict[str, JSON]:
         values = super().validate_widget(tenant, data, partial=partial)
@@ -126,18 +206,49 @@ class CreatedAtWritable(Behaviour):
         return values
 
 
+class PatchAnswerEchoesSentId(Fault):
+    """The 200 answer of a PATCH carries an id sent in the body instead of the id of the widget at the path."""
+
+    breaks = ("WPATCH-RT-03",)
+
+    async def dashboards_widgets_partial_update(self, tenant: Tenant, request: Request) -> Reply:
+        widget = self.find_widget(tenant, request.path_params["id"])
+        data = await self.request_data(request)
+        self.apply_widget_patch(widget, self.validate_widget(tenant, data, partial=True))
+        body = self.represent_widget(self.find_widget(tenant, str(widget.id)))
+        sent = data.get("id")
+        if isinstance(sent, int) and not isinstance(sent, bool):
+            body["id"] = sent
+        return Reply(200, body)
+
+
+class MetadataNullRejected(Fault):
+    """metadata refuses null with 400 although it is nullable."""
+
+    breaks = ("WPATCH-RT-01",)
+
+    def validate_field(self, tenant: Tenant, spec: FieldSpec, value: JSON) -> JSON:
+        if spec.name == "metadata" and value is None:
+            raise FieldError.of("null")
+        return super().validate_field(tenant, spec, value)
+
+
 # Timestamps -------------------------------------------------------------------------------------------
 
 
-class FrozenUpdatedAt(Behaviour):
+class FrozenUpdatedAt(Fault):
     """updated_at keeps its old value on every PATCH."""
+
+    breaks = ("WPATCH-TS-01",)
 
     def next_timestamp(self, previous: int) -> int:
         return previous
 
 
-class CreatedAtBumped(Behaviour):
+class CreatedAtBumped(Fault):
     """created_at is set to the current time by every PATCH, like updated_at."""
+
+    breaks = ("WPATCH-TS-02",)
 
     def apply_widget_patch(self, widget: WidgetRow, changes: Mapping[str, JSON]) -> None:
         super().apply_widget_patch(widget, {**changes, "created_at": self.now()})
@@ -146,8 +257,10 @@ class CreatedAtBumped(Behaviour):
 # Field validation -------------------------------------------------------------------------------------
 
 
-class BlankTimePeriodRejected(Behaviour):
+class BlankTimePeriodRejected(Fault):
     """time_period refuses the documented blank "" (BlankEnum) with 400."""
+
+    breaks = ("WPATCH-ENUM-01",)
 
     def validate_choice(self, spec: FieldSpec, value: JSON) -> str:
         if spec.name == "time_period" and value == "":
@@ -155,8 +268,10 @@ class BlankTimePeriodRejected(Behaviour):
         return super().validate_choice(spec, value)
 
 
-class NullDataTypeRejected(Behaviour):
+class NullDataTypeRejected(Fault):
     """data_type refuses the documented null (NullEnum) with 400."""
+
+    breaks = ("WPATCH-ENUM-01",)
 
     def validate_field(self, tenant: Tenant, spec: FieldSpec, value: JSON) -> JSON:
         if spec.name == "data_type" and value is None:
@@ -164,22 +279,28 @@ class NullDataTypeRejected(Behaviour):
         return super().validate_field(tenant, spec, value)
 
 
-class ChartTypeUnchecked(Behaviour):
+class ChartTypeUnchecked(Fault):
     """chart_type stores any text sent ("donut", "Line", ""), not only line|bar|pie."""
+
+    breaks = ("WPATCH-ENUM-02",)
 
     def validate_choice(self, spec: FieldSpec, value: JSON) -> str:
         return str(value) if spec.name == "chart_type" else super().validate_choice(spec, value)
 
 
-class AggregationUnchecked(Behaviour):
+class AggregationUnchecked(Fault):
     """aggregation_function stores any text sent ("median"), not only its documented members."""
+
+    breaks = ("WPATCH-ENUM-03",)
 
     def validate_choice(self, spec: FieldSpec, value: JSON) -> str:
         return str(value) if spec.name == "aggregation_function" else super().validate_choice(spec, value)
 
 
-class NameNullRejected(Behaviour):
+class NameNullRejected(Fault):
     """name refuses null with 400 although it is nullable."""
+
+    breaks = ("WPATCH-LEN-01",)
 
     def validate_field(self, tenant: Tenant, spec: FieldSpec, value: JSON) -> JSON:
         if spec.name == "name" and value is None:
@@ -187,15 +308,19 @@ class NameNullRejected(Behaviour):
         return super().validate_field(tenant, spec, value)
 
 
-class NameLengthUnchecked(Behaviour):
+class NameLengthUnchecked(Fault):
     """name's maxLength 255 is not enforced: a 256-character name is stored."""
+
+    breaks = ("WPATCH-LEN-02",)
 
     def field_errors(self, spec: FieldSpec, value: JSON) -> list[str]:
         return [] if spec.name == "name" else super().field_errors(spec, value)
 
 
-class FieldNullAccepted(Behaviour):
+class FieldNullAccepted(Fault):
     """field takes null (stored as a blank) instead of refusing it: field is not nullable."""
+
+    breaks = ("WPATCH-LEN-03",)
 
     def validate_field(self, tenant: Tenant, spec: FieldSpec, value: JSON) -> JSON:
         if spec.name == "field" and value is None:
@@ -206,8 +331,10 @@ class FieldNullAccepted(Behaviour):
 # The filter language ----------------------------------------------------------------------------------
 
 
-class RegexOperatorRejected(Behaviour):
+class RegexOperatorRejected(Fault):
     """A condition with the documented comparison operator regex is refused with 400."""
+
+    breaks = ("WPATCH-FLT-01",)
 
     def validate_filters(self, spec: FieldSpec, value: JSON) -> JSON:
         if any(node.get("op") == "regex" for node in _filter_nodes(value)):
@@ -215,8 +342,10 @@ class RegexOperatorRejected(Behaviour):
         return super().validate_filters(spec, value)
 
 
-class SameRowRejected(Behaviour):
+class SameRowRejected(Fault):
     """A group with the documented logical operator same_row is refused with 400."""
+
+    breaks = ("WPATCH-FLT-02",)
 
     def validate_filters(self, spec: FieldSpec, value: JSON) -> JSON:
         if any(node.get("operator") == "same_row" for node in _filter_nodes(value)):
@@ -224,8 +353,10 @@ class SameRowRejected(Behaviour):
         return super().validate_filters(spec, value)
 
 
-class TodayDatesRejected(Behaviour):
+class TodayDatesRejected(Fault):
     """The documented relative dates today and today-Nd are refused with 400 (only now-based ones parse)."""
+
+    breaks = ("WPATCH-FLT-03",)
 
     def validate_filters(self, spec: FieldSpec, value: JSON) -> JSON:
         for node in _filter_nodes(value):
@@ -237,29 +368,37 @@ class TodayDatesRejected(Behaviour):
 # effective_filters ------------------------------------------------------------------------------------
 
 
-class EffectiveFiltersIgnoreDashboard(Behaviour):
+class EffectiveFiltersIgnoreDashboard(Fault):
     """effective_filters is the widget's filters alone; the dashboard's are left out."""
+
+    breaks = ("WPATCH-EF-01", "WPATCH-EF-02")
 
     def effective_filters(self, dashboard_filters: JSON, widget_filters: JSON) -> JSON:
         return super().effective_filters(None, widget_filters)
 
 
-class EffectiveFiltersWidgetFirst(Behaviour):
+class EffectiveFiltersWidgetFirst(Fault):
     """effective_filters ANDs the two sides in the wrong order: the widget's filters first."""
+
+    breaks = ("WPATCH-EF-01",)
 
     def effective_filters(self, dashboard_filters: JSON, widget_filters: JSON) -> JSON:
         return super().effective_filters(widget_filters, dashboard_filters)
 
 
-class EffectiveFiltersKeepEmptySide(Behaviour):
+class EffectiveFiltersKeepEmptySide(Fault):
     """effective_filters is always an and-group of both sides, an empty ({} or null) side included."""
+
+    breaks = ("WPATCH-SCHEMA-01",)
 
     def effective_filters(self, dashboard_filters: JSON, widget_filters: JSON) -> JSON:
         return {"operator": "and", "conditions": [dashboard_filters, widget_filters]}
 
 
-class EffectiveFiltersStaleAfterMove(Behaviour):
+class EffectiveFiltersStaleAfterMove(Fault):
     """effective_filters keeps the first dashboard's filters after the widget moves to another one (or none)."""
+
+    breaks = ("WPATCH-EF-04",)
 
     def __init__(self, store: Store, contract: Contract, **options: Any) -> None:
         super().__init__(store, contract, **options)
@@ -277,8 +416,10 @@ class EffectiveFiltersStaleAfterMove(Behaviour):
         return body
 
 
-class EffectiveFiltersMissDashboardEdits(Behaviour):
+class EffectiveFiltersMissDashboardEdits(Fault):
     """effective_filters is computed when the widget is written: later edits of the dashboard's filters never show."""
+
+    breaks = ("WPATCH-EF-04",)
 
     def __init__(self, store: Store, contract: Contract, **options: Any) -> None:
         super().__init__(store, contract, **options)
@@ -308,8 +449,10 @@ class EffectiveFiltersMissDashboardEdits(Behaviour):
 # metric_name ------------------------------------------------------------------------------------------
 
 
-class MetricNameOfFirstMetric(Behaviour):
+class MetricNameOfFirstMetric(Fault):
     """metric_name is the name of the caller's first metric, whichever metric the widget plots."""
+
+    breaks = ("WPATCH-MET-01",)
 
     def represent_widget(self, row: WidgetRow) -> dict[str, JSON]:
         body = super().represent_widget(row)
@@ -319,18 +462,106 @@ class MetricNameOfFirstMetric(Behaviour):
         return body
 
 
+class MetricNameStaleAfterClear(Fault):
+    """After metric is set to null, metric_name keeps naming the metric the widget plotted before."""
+
+    breaks = ("WPATCH-MET-04",)
+
+    def __init__(self, store: Store, contract: Contract, **options: Any) -> None:
+        super().__init__(store, contract, **options)
+        self.stale: dict[int, str | None] = {}  # widget id -> the name of the metric it had before clearing
+
+    def apply_widget_patch(self, widget: WidgetRow, changes: Mapping[str, JSON]) -> None:
+        if "metric" in changes:
+            if changes["metric"] is not None:
+                self.stale.pop(widget.id, None)
+            elif widget.metric is not None:
+                self.stale[widget.id] = widget.metric_name
+        super().apply_widget_patch(widget, changes)
+
+    def represent_widget(self, row: WidgetRow) -> dict[str, JSON]:
+        body = super().represent_widget(row)
+        if row.metric is None and row.id in self.stale:
+            body["metric_name"] = self.stale[row.id]
+        return body
+
+
+# A dashboard and its widgets --------------------------------------------------------------------------
+
+
+class NestedWidgetsStayOnFirstDashboard(Fault):
+    """A dashboard keeps listing and counting the widgets created on it after they move away or are detached."""
+
+    breaks = ("WPATCH-DASH-03",)
+
+    def __init__(self, store: Store, contract: Contract, **options: Any) -> None:
+        super().__init__(store, contract, **options)
+        self.home: dict[int, int | None] = {}  # widget id -> the dashboard it was created on
+
+    def create_widget(self, tenant: Tenant, values: Mapping[str, JSON]) -> int:
+        widget_id = super().create_widget(tenant, values)
+        self.home[widget_id] = values.get("dashboard")
+        return widget_id
+
+    def represent_dashboard(self, row: DashboardRow) -> dict[str, JSON]:
+        body = super().represent_dashboard(row)
+        ids = {w.id for w in self.store.widgets_on(row.id) if self.home.get(w.id, row.id) == row.id}
+        ids |= {widget_id for widget_id, home in self.home.items() if home == row.id}
+        rows = [w for w in (self.store.widget(i) for i in sorted(ids)) if w is not None]
+        body["widgets"] = [self.represent_widget(w) for w in rows]
+        body["widget_count"] = len(rows)
+        return body
+
+
+class NestedWidgetsSnapshot(Fault):
+    """A dashboard shows its widgets as they were created: a PATCH of a widget never reaches the nested copy."""
+
+    breaks = ("WPATCH-DASH-04",)
+
+    def __init__(self, store: Store, contract: Contract, **options: Any) -> None:
+        super().__init__(store, contract, **options)
+        self.snapshots: dict[int, dict[str, JSON]] = {}  # widget id -> its representation at creation
+
+    def create_widget(self, tenant: Tenant, values: Mapping[str, JSON]) -> int:
+        widget_id = super().create_widget(tenant, values)
+        row = self.store.widget(widget_id)
+        if row is not None:
+            self.snapshots[widget_id] = self.represent_widget(row)
+        return widget_id
+
+    def represent_dashboard(self, row: DashboardRow) -> dict[str, JSON]:
+        body = super().represent_dashboard(row)
+        body["widgets"] = [self.snapshots.get(w["id"], w) for w in body["widgets"]]
+        return body
+
+
+class DashboardDeleteDetachesWidgets(Fault):
+    """Deleting a dashboard detaches its widgets (dashboard becomes null) instead of deleting them with it."""
+
+    breaks = ("WPATCH-DASH-05",)
+
+    def delete_dashboard(self, dashboard: DashboardRow) -> None:
+        for widget in self.store.widgets_on(dashboard.id):
+            self.store.update_widget(widget.id, {"dashboard": None}, self.next_timestamp)
+        super().delete_dashboard(dashboard)
+
+
 # Representation and protocol --------------------------------------------------------------------------
 
 
-class IdAsString(Behaviour):
+class IdAsString(Fault):
     """A widget's id is represented as a JSON string ("17") instead of the documented integer."""
+
+    breaks = ("WPATCH-SCHEMA-01",)
 
     def represent_widget(self, row: WidgetRow) -> dict[str, JSON]:
         return {**super().represent_widget(row), "id": str(row.id)}
 
 
-class HtmlContentType(Behaviour):
+class HtmlContentType(Fault):
     """Every JSON body is served as text/html instead of application/json."""
+
+    breaks = ("WPATCH-SCHEMA-01",)
 
     def render(self, reply: Reply) -> Response:
         if reply.body is None:
@@ -340,15 +571,19 @@ class HtmlContentType(Behaviour):
         )
 
 
-class MalformedJsonCrashes(Behaviour):
+class MalformedJsonCrashes(Fault):
     """A body that is not valid JSON escapes the parser: 500 instead of a 400."""
+
+    breaks = ("WPATCH-HTTP-01",)
 
     def decode_json(self, raw: bytes) -> JSON:
         return jsonio.loads_strict(raw)  # the ValueError reaches the last-resort handler
 
 
-class DeleteIsANoOp(Behaviour):
+class DeleteIsANoOp(Fault):
     """DELETE answers 204 but the widget stays readable and patchable."""
+
+    breaks = ("WPATCH-STATE-01",)
 
     def delete_widget(self, widget: WidgetRow) -> None:
         return None
@@ -357,8 +592,10 @@ class DeleteIsANoOp(Behaviour):
 # Deviations from DRF conventions only (SHOULD-level): the published docs do not forbid them ---------------
 
 
-class NoAllowOn405(Behaviour):
+class NoAllowOn405(Fault):
     """A 405 answer carries no Allow header."""
+
+    breaks = ("WPATCH-METHOD-01",)
 
     def render(self, reply: Reply) -> Response:
         if reply.status == 405:
@@ -366,15 +603,19 @@ class NoAllowOn405(Behaviour):
         return super().render(reply)
 
 
-class FiltersUnvalidated(Behaviour):
+class FiltersUnvalidated(Fault):
     """filters is a plain JSON field: malformed filters (unknown op, unknown operator) are stored as sent."""
+
+    breaks = ("WPATCH-FLT-04",)
 
     def validate_filters(self, spec: FieldSpec, value: JSON) -> JSON:
         return self.validate_json(spec, value)
 
 
-class ForbiddenForeignWidget(Behaviour):
+class ForbiddenForeignWidget(Fault):
     """Another tenant's widget answers 403 (revealing that the id exists) instead of DRF's 404."""
+
+    breaks = ("WPATCH-TEN-02",)
 
     def find_widget(self, tenant: Tenant, raw_id: str) -> WidgetRow:
         pk = self.parse_id(raw_id)
@@ -384,8 +625,10 @@ class ForbiddenForeignWidget(Behaviour):
         return super().find_widget(tenant, raw_id)
 
 
-class UnknownKeysRejected(Behaviour):
+class UnknownKeysRejected(Fault):
     """A PATCH body with a key the Widget schema does not declare answers 400 instead of ignoring it."""
+
+    breaks = ("WPATCH-PARTIAL-03",)
 
     def validate_widget(self, tenant: Tenant, data: Mapping[str, JSON], *, partial: bool) -> dict[str, JSON]:
         unknown = sorted(set(data) - set(self.contract.schema("Widget")["properties"]))
@@ -394,21 +637,39 @@ class UnknownKeysRejected(Behaviour):
         return super().validate_widget(tenant, data, partial=partial)
 
 
-def _registry(*classes: type[Behaviour]) -> dict[str, type[Behaviour]]:
+class UnrecognisedMethodsAnswered501(Fault):
+    """A method Django does not route (TRACE or an unknown one) answers 501 Not Implemented instead of DRF's 405."""
+
+    breaks = ("WPATCH-METHOD-01",)
+
+    def method_not_allowed(self, method: str, route: Route) -> ApiError:
+        if method.upper() not in {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"}:
+            return ApiError(501, {"detail": f'Method "{method}" is not implemented.'})
+        return super().method_not_allowed(method, route)
+
+
+def _registry(*classes: type[Fault]) -> dict[str, type[Fault]]:
     # snake_case names from the class names: one spelling to keep in sync, not two.
     return {_SNAKE.sub("_", cls.__name__).lower(): cls for cls in classes}
 
 
 #: Deviations from the published behaviour: each must make a MUST requirement fail (a "not conformant" verdict).
-VARIANTS: dict[str, type[Behaviour]] = _registry(
+VARIANTS: dict[str, type[Fault]] = _registry(
     AnyKeyAccepted,
     MissingKeyAccepted,
     CrossTenantVisible,
+    SecondTenantReachesFirst,
+    CrossTenantReadable,
     ForeignDashboardAccepted,
+    SecondTenantAttachesToFirstDashboards,
+    ForeignMetricAccepted,
     ClearsUnsentFields,
     EmptyBodyRejected,
+    MissingBodyRejected,
     DashboardChangeIgnored,
     CreatedAtWritable,
+    PatchAnswerEchoesSentId,
+    MetadataNullRejected,
     FrozenUpdatedAt,
     CreatedAtBumped,
     BlankTimePeriodRejected,
@@ -427,6 +688,10 @@ VARIANTS: dict[str, type[Behaviour]] = _registry(
     EffectiveFiltersStaleAfterMove,
     EffectiveFiltersMissDashboardEdits,
     MetricNameOfFirstMetric,
+    MetricNameStaleAfterClear,
+    NestedWidgetsStayOnFirstDashboard,
+    NestedWidgetsSnapshot,
+    DashboardDeleteDetachesWidgets,
     IdAsString,
     HtmlContentType,
     MalformedJsonCrashes,
@@ -435,15 +700,16 @@ VARIANTS: dict[str, type[Behaviour]] = _registry(
 
 #: Deviations from Django REST Framework conventions the docs do not state: SHOULD requirements should notice
 #: them, and no MUST may (a "not conformant" verdict for them would be a false accusation).
-CONVENTION_VARIANTS: dict[str, type[Behaviour]] = _registry(
+CONVENTION_VARIANTS: dict[str, type[Fault]] = _registry(
     NoAllowOn405,
     FiltersUnvalidated,
     ForbiddenForeignWidget,
     UnknownKeysRejected,
+    UnrecognisedMethodsAnswered501,
 )
 
 
-def get(name: str) -> type[Behaviour]:
+def get(name: str) -> type[Fault]:
     """The variant called ``name`` in either registry; KeyError names the known ones."""
     found = VARIANTS.get(name) or CONVENTION_VARIANTS.get(name)
     if found is None:
@@ -456,4 +722,4 @@ def create_variant_app(name: str, **options: Any) -> Starlette:
     return create_app(behaviour=get(name), **options)
 
 
-__all__ = ["CONVENTION_VARIANTS", "VARIANTS", "create_variant_app", "get"]
+__all__ = ["CONVENTION_VARIANTS", "VARIANTS", "Fault", "create_variant_app", "get"]

@@ -12,6 +12,7 @@ from typing import Any
 
 import yaml
 from jsonschema import Draft202012Validator
+from jsonschema.exceptions import best_match
 
 from conformance.engine.errors import ConfigurationError
 from conformance.engine.outcomes import Level
@@ -83,10 +84,10 @@ def load(directory: Path | None = None) -> Catalogue:
         raw = path.read_bytes()
         digest.update(path.name.encode() + b"\0" + raw + b"\0")
         data = yaml.safe_load(raw)
-        errors = sorted(validator.iter_errors(data), key=lambda e: list(e.path))
-        if errors:
-            where = "/".join(str(p) for p in errors[0].absolute_path)
-            raise ConfigurationError(f"{path.name}: {where}: {errors[0].message}")
+        error = best_match(validator.iter_errors(data))  # the deepest, most specific error: an unknown op, not "anyOf"
+        if error is not None:
+            where = "/".join(str(p) for p in error.absolute_path)
+            raise ConfigurationError(f"catalogue file {path.name}: {where}: {error.message}")
         for entry in data["requirements"]:
             for case in entry.get("cases", ()):
                 unknown = undefined(case)

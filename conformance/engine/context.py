@@ -20,6 +20,7 @@ class RunContext:
     metrics: list[dict[str, Any]] = field(default_factory=list)
     metric_note: str = ""
     target_errors: list[str] = field(default_factory=list)  # the target's errors met in preflight
+    other_metrics: list[dict[str, Any]] = field(default_factory=list)  # the second tenant's, for isolation cases
 
     @property
     def tag(self) -> str:
@@ -38,6 +39,11 @@ class RunContext:
                 return f"needs a metric id of the caller's: {self.metric_note or 'none found'}"
             if item == "two_metrics" and len(self.metrics) < 2:
                 return f"needs two metric ids of the caller's: {self.metric_note or 'fewer than two found'}"
+            if item == "other_metric" and not self.other_metrics:
+                return (
+                    f"needs a metric of the second tenant's that the caller cannot see, and the reverse "
+                    f"(GET {preflight.METRICS_PATH} with each key)"
+                )
         return None
 
     def variables(self) -> dict[str, Any]:
@@ -45,6 +51,7 @@ class RunContext:
             "tag": self.tag,
             "metric": self.metrics[0] if self.metrics else None,
             "metric2": self.metrics[1] if len(self.metrics) > 1 else None,
+            "other_metric": self.other_metrics[0] if self.other_metrics else None,
         }
 
     def preflight(self) -> None:
@@ -52,3 +59,4 @@ class RunContext:
         ConfigurationError for the user's mistakes, TargetUnavailable if the target is silent."""
         found = preflight.run(self.target)
         self.metrics, self.metric_note, self.target_errors = found.metrics, found.metric_note, found.target_errors
+        self.other_metrics = found.other_metrics

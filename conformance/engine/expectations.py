@@ -10,10 +10,24 @@ from typing import Any
 import httpx
 
 from conformance.contract import Contract
-from conformance.engine.errors import ConformanceFailure
+from conformance.engine.errors import ConformanceFailure, SuiteError
 from conformance.engine.template import MissingFromAnswer, render
 
 _MISSING = object()
+#: The comparison ops a case's ``compare`` may use (catalogue.schema.json lists the same; a test keeps them equal).
+COMPARISON_OPS = (
+    "eq",
+    "ne",
+    "ne_or_absent",
+    "gt",
+    "gte",
+    "in",
+    "filter_equiv",
+    "is_string",
+    "absent",
+    "has_item",
+    "lacks_item",
+)
 
 
 def status_matches(status: int, expected: Any) -> bool:
@@ -79,7 +93,7 @@ def normalise_filter(node: Any) -> Any:
             norm = normalise_filter(child)
             if norm is None:
                 continue
-            if isinstance(norm, Mapping) and norm.get("operator") == "and":
+            if isinstance(norm, Mapping) and norm.get("operator") == "and" and isinstance(norm.get("conditions"), list):
                 flat.extend(norm["conditions"])
             else:
                 flat.append(norm)
@@ -93,9 +107,14 @@ def normalise_filter(node: Any) -> Any:
 
 def _compare(body: Any, item: Mapping[str, Any]) -> str | None:
     path, op, expected = item["path"], item["op"], item.get("value")
+    if op not in COMPARISON_OPS:
+        # The catalogue schema lists the ops; one it lets through that nothing judges must not pass silently.
+        raise SuiteError(f"unknown comparison op {op!r} (path {path!r}); known: {', '.join(COMPARISON_OPS)}")
     actual = dig(body, path)
     if op == "absent":
         return None if actual is _MISSING else f"{path} is present ({_short(actual)})"
+    if op == "ne_or_absent":
+        return None if actual != expected else f"{path} is {_short(actual)}, expected anything else or no {path}"
     if actual is _MISSING:
         return f"{path} is missing from the body"
     if op == "eq" and actual != expected:
@@ -110,8 +129,27 @@ def _compare(body: Any, item: Mapping[str, Any]) -> str | None:
         return f"{path} is {_short(actual)}, expected one of {_short(expected)}"
     if op == "filter_equiv" and normalise_filter(actual) != normalise_filter(expected):
         return f"{path} is {_short(actual)}, expected a filter equivalent to {_short(expected)}"
-    if op == "is_string" and not (isinstance(actual, str) and actual):
-        return f"{path} is {_short(actual)}, expected a non-empty string"
+    if op == "is_string":
+        return (
+            None if isinstance(actual, str) and actual else f"{path} is {_short(actual)}, expected a non-empty string"
+        )
+    if op in {"has_item", "lacks_item"}:
+        return _membership(path, op, actual, expected)
+    return None
+
+
+def _membership(path: str, op: str, actual: Any, expected: Any) -> str | None:
+    """has_item: some object of the list holds every key of ``expected`` with its value; lacks_item: none does."""
+    if not isinstance(actual, list):
+        return f"{path} is {_short(actual)}, expected a list"
+    wanted = expected if isinstance(expected, Mapping) else {}
+    found = any(
+        isinstance(item, Mapping) and all(item.get(k, _MISSING) == v for k, v in wanted.items()) for item in actual
+    )
+    if op == "has_item" and not found:
+        return f"{path} has no item with {_short(wanted)}: {_short(actual)}"
+    if op == "lacks_item" and found:
+        return f"{path} still has an item with {_short(wanted)}: {_short(actual)}"
     return None
 
 
@@ -187,5 +225,11 @@ def check(
             problem = str(lacking)
         if problem:
             problems.append(problem)
+    if "if_accepted" in expect and 200 <= response.status_code < 300:
+        # What an accepted request must have answered, where refusing it (a 4xx) is conformant too.
+        try:
+            check(expect["if_accepted"], response, contract=contract, variables=variables, saved=saved)
+        except ConformanceFailure as failure:
+            problems.append(f"accepted with {response.status_code}, but {failure}")
     if problems:
         raise ConformanceFailure("; ".join(problems))

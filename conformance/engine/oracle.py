@@ -1,7 +1,8 @@
 """The PATCH-semantics oracle: what a DRF partial update must have done, judged from GET before and after.
 
-Registered with schemathesis as the ``patch_semantics`` check; it reads the "before" state the property
-stage recorded for the case, so it is silent in runs that recorded none (a bare ``schemathesis run``).
+The property stages read the widget before and after each PATCH and call ``judge``; every problem it
+reports names one aspect of ``ASPECTS``, and the finding's check key is ``oracle:<aspect>``, which the
+catalogue maps to the requirements it counts against.
 """
 
 from __future__ import annotations
@@ -9,29 +10,43 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from types import MappingProxyType
 from typing import Any
-
-import schemathesis
-from schemathesis.core.failures import Failure
 
 from conformance import calibration
 from conformance.contract import Contract
 from conformance.engine.expectations import normalise_filter
 
 JSON = Any
+CHECK_PREFIX = "oracle:"
+_ABSENT = object()
+
+#: Every aspect the oracle judges, with what it means: the one registry the check keys are derived from.
+ASPECTS: Mapping[str, str] = MappingProxyType(
+    {
+        "partial": "writable fields the PATCH did not send keep their values",
+        "applied": "writable fields the PATCH sent take the value DRF stores, in the answer and a later GET",
+        "read_only": "read-only fields sent in the body are not applied",
+        "response": "the 2xx answer is the widget at the path: its id, and the body a GET right after returns",
+        "effective_filters": "effective_filters is the and-merge of the dashboard's and the widget's filters",
+        "metric_name": "metric_name is the name of the metric the widget plots",
+        "metric_name_cleared": "after metric is cleared, metric_name no longer names the old metric",
+        "updated_at": "updated_at advances on a successful PATCH",
+        "created_at": "created_at never changes",
+        "rejected_unchanged": "a rejected PATCH changes no field",
+    }
+)
 
 
-class OracleFailure(Failure):
-    """A PATCH did not have the effect of a DRF partial update."""
+def check_key(aspect: str) -> str:
+    """The finding key of an aspect; KeyError for an aspect the registry does not hold."""
+    if aspect not in ASPECTS:
+        raise KeyError(f"unknown oracle aspect {aspect!r}")
+    return CHECK_PREFIX + aspect
 
-    code = "ST901"
-    checks = ("patch_semantics",)
-    kind_title = "PATCH semantics"
-    __slots__ = ("aspect",)
 
-    def __init__(self, *, aspect: str, message: str, operation: str | None = None) -> None:
-        super().__init__(operation=operation, title=f"PATCH semantics: {aspect}", message=message)
-        self.aspect = aspect
+def check_keys() -> set[str]:
+    return {check_key(aspect) for aspect in ASPECTS}
 
 
 @dataclass
@@ -43,22 +58,6 @@ class Observation:
     dashboard_filters: Mapping[int | None, JSON]
     metric_names: Mapping[int, str | None]
     sent: Mapping[str, JSON] = field(default_factory=dict)
-
-
-#: Every aspect the oracle judges; each is a check key ``oracle:<aspect>`` the catalogue maps to requirements.
-ASPECTS = (
-    "partial",
-    "applied",
-    "read_only",
-    "effective_filters",
-    "metric_name",
-    "updated_at",
-    "created_at",
-    "rejected_unchanged",
-)
-
-# case.id -> Observation, filled by the property stage just before validation.
-OBSERVATIONS: dict[str, Observation] = {}
 
 
 def _ts(value: JSON) -> datetime | None:
@@ -85,12 +84,15 @@ def expected_value(contract: Contract, prop: str, sent: JSON) -> JSON:
     if prop in calibration.FOREIGN_KEYS and sent == "":
         return None  # DRF's RelatedField.run_validation: "" means null for a relation
     if prop in calibration.FOREIGN_KEYS and isinstance(sent, str | float) and not isinstance(sent, bool):
-        return int(float(sent))
+        try:
+            return int(float(sent))
+        except (ValueError, OverflowError):  # not a number DRF could coerce: compare with what was sent
+            return sent
     return sent
 
 
 def judge(contract: Contract, obs: Observation, status: int, body: JSON) -> list[tuple[str, str]]:
-    """Every (aspect, message) the PATCH got wrong."""
+    """Every (aspect, message) the PATCH got wrong; each aspect is a key of ``ASPECTS``."""
     problems: list[tuple[str, str]] = []
     after = obs.after
     if after is None:
@@ -104,6 +106,7 @@ def judge(contract: Contract, obs: Observation, status: int, body: JSON) -> list
         return problems
     if not 200 <= status < 300:
         return problems
+    problems += _response(obs, after, body)
     for prop in writable:
         if prop in sent:
             want = expected_value(contract, prop, sent[prop])
@@ -128,16 +131,13 @@ def judge(contract: Contract, obs: Observation, status: int, body: JSON) -> list
             if derived != sent[prop]:
                 problems.append(("read_only", f"read-only {prop} took the sent value {sent[prop]!r}"))
     dashboard = after.get("dashboard")
-    if dashboard in obs.dashboard_filters:
+    if _known(dashboard) and dashboard in obs.dashboard_filters:
         want_ef = expected_effective(obs.dashboard_filters[dashboard], after.get("filters"))
         if normalise_filter(after.get("effective_filters")) != normalise_filter(want_ef):
             problems.append(
                 ("effective_filters", f"effective_filters is {after.get('effective_filters')!r}, expected {want_ef!r}")
             )
-    metric = after.get("metric")
-    known_name = obs.metric_names.get(metric) if isinstance(metric, int) else None
-    if known_name and after.get("metric_name") != known_name:
-        problems.append(("metric_name", f"metric_name is {after.get('metric_name')!r}, expected {known_name!r}"))
+    problems += _metric_name(obs, after)
     before_u, after_u = _ts(obs.before.get("updated_at")), _ts(after.get("updated_at"))
     if before_u and after_u and not after_u > before_u:
         problems.append(("updated_at", f"updated_at did not advance ({obs.before.get('updated_at')} -> {after_u})"))
@@ -148,28 +148,45 @@ def judge(contract: Contract, obs: Observation, status: int, body: JSON) -> list
     return problems
 
 
+def _response(obs: Observation, after: Mapping[str, JSON], body: JSON) -> list[tuple[str, str]]:
+    """The 2xx answer describes the widget at the path, as a GET right after shows it.
+
+    A body that is not a JSON object is the schema checks' to judge, not this aspect's.
+    """
+    if not isinstance(body, Mapping):
+        return []
+    if body.get("id") != obs.before.get("id"):
+        return [
+            ("response", f"the answer's id is {body.get('id')!r}, the widget at the path is {obs.before.get('id')!r}")
+        ]
+    differing = sorted(key for key in set(body) | set(after) if body.get(key, _ABSENT) != after.get(key, _ABSENT))
+    if differing:
+        shown = ", ".join(f"{key}: {body.get(key)!r} vs {after.get(key)!r}" for key in differing[:4])
+        return [("response", f"the answer differs from a GET right after in {shown}")]
+    return []
+
+
+def _metric_name(obs: Observation, after: Mapping[str, JSON]) -> list[tuple[str, str]]:
+    metric = after.get("metric")
+    known_name = obs.metric_names.get(metric) if isinstance(metric, int) else None
+    if known_name and after.get("metric_name") != known_name:
+        return [("metric_name", f"metric_name is {after.get('metric_name')!r}, expected {known_name!r}")]
+    old_name = obs.before.get("metric_name")
+    cleared = obs.before.get("metric") is not None and metric is None
+    if cleared and old_name not in (None, "") and after.get("metric_name") == old_name:
+        return [("metric_name_cleared", f"metric is null but metric_name still names the old metric {old_name!r}")]
+    return []
+
+
 def _derived(obs: Observation, after: Mapping[str, JSON], prop: str) -> JSON:
     if prop == "metric_name":
         metric = after.get("metric")
         return obs.metric_names.get(metric) if isinstance(metric, int) else None
     dashboard = after.get("dashboard")
-    return expected_effective(obs.dashboard_filters.get(dashboard), after.get("filters"))
+    filters = obs.dashboard_filters.get(dashboard) if _known(dashboard) else None
+    return expected_effective(filters, after.get("filters"))
 
 
-@schemathesis.check
-def patch_semantics(ctx: Any, response: Any, case: Any) -> bool | None:
-    """Raise OracleFailure for the first aspect of PATCH semantics the response and later GET break."""
-    obs = OBSERVATIONS.get(case.id)
-    if obs is None:
-        return None
-    from conformance.contract import default
-
-    try:
-        body = response.json()
-    except ValueError:
-        body = None
-    problems = judge(default(), obs, response.status_code, body)
-    if problems:
-        aspect, message = problems[0]
-        raise OracleFailure(aspect=aspect, message=message, operation=case.operation.label)
-    return True
+def _known(pk: JSON) -> bool:
+    """Whether a value the target answered can name a dashboard at all (a list or an object cannot)."""
+    return pk is None or (isinstance(pk, int) and not isinstance(pk, bool))

@@ -27,6 +27,7 @@ class Preflight:
     metrics: list[dict[str, Any]] = field(default_factory=list)
     metric_note: str = ""
     target_errors: list[str] = field(default_factory=list)  # the target's own errors, said once up front
+    other_metrics: list[dict[str, Any]] = field(default_factory=list)  # the second tenant's, for isolation cases
 
 
 def _json(response: httpx.Response) -> Any:
@@ -163,7 +164,24 @@ def run(target: Target) -> Preflight:
                 f"the target refused the other API key (GET {probe} answered {other.status_code}): "
                 "check --other-api-key or CEKURA_OTHER_API_KEY"
             )
+        if probe == METRICS_PATH:
+            found.other_metrics = _only_theirs(_listed(other) or [], _listed(metrics) or [], found.metrics)
     return found
+
+
+def _only_theirs(
+    theirs: list[dict[str, Any]], listed: list[dict[str, Any]], mine: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """The second tenant's metrics the caller cannot see, if the caller's own first metric is not theirs too.
+
+    Keys of one organisation may share metrics; a shared metric is no isolation probe either way, so without
+    both lists to tell them apart the cross-tenant metric cases are skipped rather than risk a false failure.
+    """
+    their_ids = {m["id"] for m in theirs}
+    my_ids = {m["id"] for m in listed}
+    if not listed or not mine or mine[0]["id"] in their_ids:
+        return []
+    return [{"id": m["id"], "name": m.get("name")} for m in theirs if m["id"] not in my_ids]
 
 
 def check(config: TargetConfig) -> None:

@@ -63,7 +63,7 @@ def emitted_check_keys() -> set[str]:
     keys = {f"st:{check.__name__}" for check in (*UNIT_CHECKS, *STATEFUL_CHECKS)}
     keys.discard("st:response_schema_conformance")
     keys |= {"st:response_schema_conformance@2xx", "st:response_schema_conformance@4xx", "st:ignored_auth"}
-    return keys | {f"oracle:{aspect}" for aspect in oracle.ASPECTS}
+    return keys | oracle.check_keys()
 
 
 def _hypothesis_settings(max_examples: int, *, shrink: bool, stateful_steps: int | None = None) -> Any:

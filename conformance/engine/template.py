@@ -17,7 +17,9 @@ from conformance.engine.errors import ConformanceFailure, PreconditionMissing
 _WHOLE = re.compile(r"^\$\{([^}]+)\}$")
 _INNER = re.compile(r"\$\{([^}]+)\}")
 # Names every case may use besides its fixtures and saved bodies; ``chars:N`` and ``str:`` are functions.
-BUILTINS = frozenset({"tag", "metric", "metric2"})
+# The discovered ones (RunContext.variables) may be unknown for a target: the case is then skipped, not errored.
+DISCOVERED = frozenset({"metric", "metric2", "other_metric"})
+BUILTINS = frozenset({"tag", *DISCOVERED})
 _FUNCTIONS = ("chars:", "str:")
 
 
@@ -41,7 +43,7 @@ def lookup(expr: str, variables: Mapping[str, Any], answers: Mapping[str, str] |
     if head not in variables:
         raise TemplateError(f"unknown template variable {head!r} in ${{{expr}}}")
     value = variables[head]
-    if value is None and head.startswith("metric"):
+    if value is None and head in DISCOVERED:
         raise PreconditionMissing(f"${{{expr}}} needs a {head} of the caller's (--metric-id or the metrics list)")
     for depth, key in enumerate(rest):
         if isinstance(value, Mapping) and key in value:
@@ -53,7 +55,7 @@ def lookup(expr: str, variables: Mapping[str, Any], answers: Mapping[str, str] |
             raise MissingFromAnswer(f"`{field}` is missing from {answers[head]} (needed by ${{{expr}}})")
         else:
             raise TemplateError(f"${{{expr}}}: {key!r} is not in {head}")
-    if value is None and head.startswith("metric"):
+    if value is None and head in DISCOVERED:
         raise PreconditionMissing(f"${{{expr}}} is not known for this target")
     return value
 

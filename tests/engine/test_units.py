@@ -146,3 +146,14 @@ def test_console_table_and_verdict_name_failed_musts() -> None:
     text = console.table(summary)
     assert "WPATCH-A-01  MUST    FAIL" in text
     assert "NOT CONFORMANT: 1 MUST requirement(s) failed: WPATCH-A-01" in console.verdict(summary)
+
+
+def test_the_template_builtins_are_the_run_contexts_variables() -> None:
+    from conformance.engine.context import RunContext
+    from conformance.engine.template import BUILTINS
+
+    class _Fixtures:
+        tag = "cwc-test"
+
+    ctx = RunContext(target=None, fixtures=_Fixtures(), contract=contract.default(), seed=1)  # type: ignore[arg-type]
+    assert set(ctx.variables()) == BUILTINS

@@ -46,6 +46,66 @@ def test_each_variant_is_one_documented_deviation(name: str) -> None:
     assert re.fullmatch(r"[a-z][a-z0-9]*(_[a-z0-9]+)*", name), f"{name} is not snake_case"
 
 
+def _by_id() -> dict[str, Any]:
+    return {r.id: r for r in catalogue().requirements}
+
+
+@pytest.mark.parametrize("name", list(ALL))
+def test_each_variant_names_requirements_of_the_right_level(name: str) -> None:
+    """A fault names MUSTs that count for conformance; a convention variant names SHOULDs (no MUST may notice it)."""
+    cls = ALL[name]
+    assert cls.breaks, f"{name} names no requirement in `breaks`"
+    assert len(set(cls.breaks)) == len(cls.breaks), f"{name}: {cls.breaks} repeats an id"
+    known = _by_id()
+    unknown = [rid for rid in cls.breaks if rid not in known]
+    assert not unknown, f"{name}: {unknown} are not in the catalogue"
+    for rid in cls.breaks:
+        requirement = known[rid]
+        if name in VARIANTS:
+            assert requirement.counts_for_conformance, f"{name}: {rid} is {requirement.level.value}, not a counted MUST"
+        else:
+            assert requirement.level.value == "SHOULD", f"{name}: {rid} is {requirement.level.value}, not a SHOULD"
+
+
+def test_every_must_requirement_is_named_by_a_fault_variant() -> None:
+    """The fast half of "the suite can fail": a MUST no variant names has never been shown to catch anything."""
+    named = {rid for cls in VARIANTS.values() for rid in cls.breaks}
+    unnamed = [r.id for r in catalogue().requirements if r.counts_for_conformance and r.id not in named]
+    assert unnamed == []
+
+
+def test_a_variant_killed_only_by_other_musts_fails_the_selftest() -> None:
+    musts = [r.id for r in catalogue().requirements if r.counts_for_conformance]
+    clean = selftest.Outcome(selftest.CLEAN, "", "clean", exit_code=0)
+    wrong = selftest.Outcome("v", "", "fault", breaks=("WPATCH-TEN-03",), must_failed=["WPATCH-TEN-01"])
+    assert wrong.killed and not wrong.ok and wrong.unbroken == ["WPATCH-TEN-03"]
+    assert wrong.verdict == "WRONG KILL" and "declared WPATCH-TEN-03 did not fail" in wrong.detail()
+    report = selftest.Report("quick", 1, musts, [wrong], clean, full_sweep=False)
+    assert not report.passed
+    assert "v names WPATCH-TEN-03" in "\n".join(selftest.summary(report))
+    right = selftest.Outcome("v", "", "fault", breaks=("WPATCH-TEN-01",), must_failed=["WPATCH-TEN-01", "WPATCH-X"])
+    assert right.ok and right.verdict == "KILLED"
+    broke = selftest.Outcome("v", "", "fault", breaks=("WPATCH-TEN-01",), must_failed=["WPATCH-TEN-01"], errored=["E"])
+    assert not broke.ok and broke.verdict == "ERROR" and "1 errored" in broke.detail()  # the suite broke
+    summary = "\n".join(selftest.summary(selftest.Report("quick", 1, musts, [broke], clean, full_sweep=False)))
+    assert "the suite errored (its own defect) on: v" in summary and "SELFTEST FAILED" in summary
+    assert selftest.Report("quick", 1, musts, [right], clean, full_sweep=False).passed
+
+
+def test_a_convention_variant_is_judged_by_its_shoulds_and_never_by_a_must() -> None:
+    musts = [r.id for r in catalogue().requirements if r.counts_for_conformance]
+    clean = selftest.Outcome(selftest.CLEAN, "", "clean", exit_code=0)
+    noticed = selftest.Outcome("c", "", "convention", breaks=("WPATCH-METHOD-01",), other_failed=["WPATCH-METHOD-01"])
+    assert noticed.ok and noticed.verdict == "DETECTED"
+    elsewhere = selftest.Outcome("c", "", "convention", breaks=("WPATCH-METHOD-01",), other_failed=["WPATCH-VAL-01"])
+    assert not elsewhere.ok and elsewhere.verdict == "WRONG KILL"
+    accused = selftest.Outcome(
+        "c", "", "convention", breaks=("WPATCH-METHOD-01",), other_failed=["WPATCH-METHOD-01"], must_failed=["M"]
+    )
+    assert not accused.ok and accused.verdict == "MUST FAILED"
+    assert not selftest.Report("quick", 1, musts, [accused], clean, full_sweep=False).passed
+
+
 def test_registries_are_large_disjoint_and_build_fresh_apps() -> None:
     assert len(VARIANTS) >= 20
     assert not set(VARIANTS) & set(CONVENTION_VARIANTS)
@@ -92,10 +152,10 @@ def test_cli_delegates_and_refuses_unknown_names(monkeypatch: pytest.MonkeyPatch
 
 
 @pytest.mark.slow
-def test_every_fault_variant_is_killed_by_a_must(report: selftest.Report) -> None:
+def test_every_fault_variant_is_killed_by_the_musts_it_names(report: selftest.Report) -> None:
     assert [o.name for o in report.faults] == list(VARIANTS)
-    survivors = {o.name: f"{o.verdict}: {o.detail()}" for o in report.faults if not o.killed}
-    assert survivors == {}
+    missed = {o.name: f"{o.verdict}: {o.detail()}" for o in report.faults if not o.ok}
+    assert missed == {}
 
 
 @pytest.mark.slow
@@ -119,6 +179,7 @@ def test_a_convention_variant_is_noticed_by_a_should_and_by_no_must(report: self
     assert outcome.error is None
     assert outcome.other_failed, f"{name}: no SHOULD noticed it"
     assert outcome.must_failed == [], f"{name}: a MUST failed on a deviation the catalogue calls acceptable"
+    assert outcome.unbroken == [], f"{name}: the SHOULDs it names did not notice it ({outcome.detail()})"
 
 
 @pytest.mark.slow

@@ -37,7 +37,7 @@ def test_plugin_runs_selected_requirements_and_writes_the_summary(pytester: pyte
         "-p",
         "no:cacheprovider",
     )
-    result.assert_outcomes(passed=5)
+    result.assert_outcomes(passed=6)
     assert result.ret == 0  # a selection's status is its items'
     summary = _summary(reports)
     assert sorted(r["id"] for r in summary["requirements"]) == [
@@ -45,6 +45,7 @@ def test_plugin_runs_selected_requirements_and_writes_the_summary(pytester: pyte
         "WPATCH-RO-02",
         "WPATCH-TEN-01",
         "WPATCH-TEN-02",
+        "WPATCH-TEN-03",
     ]
     # A selection judges part of the catalogue: it never claims conformance.
     assert summary["verdict"] == "no-verdict" and summary["conformant"] is False
