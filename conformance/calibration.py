@@ -55,11 +55,14 @@ def fix_positive_body(
 ) -> JSON:
     """Make a schema-valid widget body one a correct DRF implementation accepts.
 
-    Foreign keys are replaced by ids that exist for the caller (or null); CharFields lose NUL characters.
+    Foreign keys are replaced by ids that exist for the caller (or null); CharFields lose NUL characters;
+    filter conditions get values every reading of their operator accepts (``unambiguous_filter``).
     """
     if not isinstance(body, dict):
         return body
     fixed = dict(body)
+    if "filters" in fixed:
+        fixed["filters"] = unambiguous_filter(fixed["filters"])
     for name, choices in (("dashboard", dashboards), ("metric", metrics)):
         if name in fixed and fixed[name] is not None and choices:
             fixed[name] = _pick(choices, fixed[name])
@@ -67,6 +70,32 @@ def fix_positive_body(
         if isinstance(fixed.get(name), str):
             fixed[name] = strip_nul(fixed[name])
     return fixed
+
+
+#: Operators whose value has one natural type. The published schema leaves ``value`` untyped and the API's
+#: checking of it is unknown (reference Part C): a target may refuse ``{"op": "in", "value": 5}`` or store it.
+#: Positive bodies keep to the type both kinds of target accept, so neither is failed for its choice.
+VALUE_TYPES: dict[str, tuple[type, ...]] = {"in": (list,), "isnull": (bool,)}
+
+
+def unambiguous_filter(node: JSON) -> JSON:
+    """``node`` with each ``in`` value made a list and each ``isnull`` value a boolean (iteratively: any depth)."""
+    if not isinstance(node, dict):
+        return node
+    root: dict[str, JSON] = dict(node)
+    stack = [root]
+    while stack:
+        current = stack.pop()
+        op, value = current.get("op"), current.get("value")
+        if isinstance(op, str) and op in VALUE_TYPES and "value" in current:
+            if not isinstance(value, VALUE_TYPES[op]):
+                current["value"] = [value] if op == "in" else bool(value)
+        children = current.get("conditions")
+        if isinstance(children, list):
+            copied = [dict(c) if isinstance(c, dict) else c for c in children]
+            current["conditions"] = copied
+            stack.extend(c for c in copied if isinstance(c, dict))
+    return root
 
 
 def drf_char_value(value: JSON) -> JSON:

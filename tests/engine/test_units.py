@@ -157,3 +157,22 @@ def test_the_template_builtins_are_the_run_contexts_variables() -> None:
 
     ctx = RunContext(target=None, fixtures=_Fixtures(), contract=contract.default(), seed=1)  # type: ignore[arg-type]
     assert set(ctx.variables()) == BUILTINS
+
+
+def test_positive_filters_keep_to_values_every_reading_of_their_operator_accepts() -> None:
+    body = {
+        "filters": {
+            "operator": "and",
+            "conditions": [
+                {"field": "topic", "op": "in", "value": "x"},
+                {"operator": "or", "conditions": [{"field": "topic", "op": "isnull", "value": 0}]},
+                {"field": "topic", "op": "in", "value": ["a"]},
+                {"field": "topic", "op": "eq", "value": "y"},
+            ],
+        }
+    }
+    fixed = calibration.fix_positive_body(body, dashboards=[None], metrics=[None])
+    conditions = fixed["filters"]["conditions"]
+    assert conditions[0]["value"] == ["x"] and conditions[1]["conditions"][0]["value"] is False
+    assert conditions[2]["value"] == ["a"] and conditions[3]["value"] == "y"
+    assert body["filters"]["conditions"][0]["value"] == "x"  # the generated case itself is left as it was

@@ -49,7 +49,7 @@ def test_plugin_runs_selected_requirements_and_writes_the_summary(pytester: pyte
     ]
     # A selection judges part of the catalogue: it never claims conformance.
     assert summary["verdict"] == "no-verdict" and summary["conformant"] is False
-    assert "only a selection ran (4 of" in summary["verdict_line"]
+    assert "only a selection ran (5 of" in summary["verdict_line"]
     result.stdout.fnmatch_lines(["*cekura-conformance*", "NO VERDICT: only a selection ran*"])
 
 
