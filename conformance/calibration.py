@@ -87,9 +87,8 @@ def unambiguous_filter(node: JSON) -> JSON:
     while stack:
         current = stack.pop()
         op, value = current.get("op"), current.get("value")
-        if isinstance(op, str) and op in VALUE_TYPES and "value" in current:
-            if not isinstance(value, VALUE_TYPES[op]):
-                current["value"] = [value] if op == "in" else bool(value)
+        if isinstance(op, str) and op in VALUE_TYPES and "value" in current and not isinstance(value, VALUE_TYPES[op]):
+            current["value"] = [value] if op == "in" else bool(value)
         children = current.get("conditions")
         if isinstance(children, list):
             copied = [dict(c) if isinstance(c, dict) else c for c in children]
