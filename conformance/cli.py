@@ -65,6 +65,21 @@ def _target_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--other-api-key", default=None, help="a second tenant's key (default: $CEKURA_OTHER_API_KEY)")
     p.add_argument("--metric-id", type=int, default=None, help="a metric id of the caller's (else discovered)")
     p.add_argument("--allow-production", action="store_true", help="allow the production host api.cekura.ai")
+    p.add_argument(
+        "--concurrency",
+        type=int,
+        default=None,
+        metavar="N",
+        help="requests in flight at once (default: 8 against --base-url, 1 for the embedded emulator); the "
+        "results do not depend on it",
+    )
+    p.add_argument(
+        "--max-rps",
+        type=float,
+        default=None,
+        metavar="R",
+        help="start at most R requests per second, all workers together (a shared staging's rate limit)",
+    )
 
 
 def _options(args: argparse.Namespace, **overrides: object) -> RunOptions:

@@ -53,6 +53,8 @@ SUITE_OPTIONS = (
     "cekura_allow_production",
     "cekura_strict",
     "cekura_tag",
+    "cekura_concurrency",
+    "cekura_max_rps",
 )
 
 
@@ -76,6 +78,15 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="SHOULD (and MAY) failures fail the session too (default: they show as xfail)",
     )
     group.addoption("--cekura-tag", default=None, help="run tag put in fixture names (default: generated)")
+    group.addoption(
+        "--cekura-concurrency",
+        type=int,
+        default=None,
+        help="requests in flight at once (default: 8 against a base URL, 1 embedded)",
+    )
+    group.addoption(
+        "--cekura-max-rps", type=float, default=None, help="at most this many requests started per second, in all"
+    )
 
 
 class SuiteSession:
@@ -100,6 +111,9 @@ class SuiteSession:
         self.started = False
         self.fatal: str | None = None
         self.summary: dict[str, Any] | None = None
+        # What the session will run (set once collected): started together on worker threads with --concurrency.
+        self.stages: list[str] | None = None
+        self.requirements: list[Requirement] | None = None
         catalogue = default_catalogue()
         self.counted_checks = {c for r in catalogue.requirements if r.counts_for_conformance for c in r.checks}
 
@@ -114,6 +128,11 @@ class SuiteSession:
             except SuiteError as exc:
                 self.fatal = self.engine.result.fatal = f"{type(exc).__name__}: {exc}"
                 raise
+            from conformance.engine import properties
+
+            stages = properties.STAGES if self.stages is None else self.stages
+            requirements = self.engine.catalogue.requirements if self.requirements is None else self.requirements
+            self.engine.prefetch(tuple(stages), requirements)
         return self.engine
 
     def tolerated(self, counted: bool) -> bool:
@@ -169,6 +188,8 @@ def pytest_configure(config: pytest.Config) -> None:
                 seed=config.getoption("--cekura-seed"),
                 report_dir=report_dir,
                 allow_production=bool(config.getoption("--cekura-allow-production")),
+                concurrency=config.getoption("--cekura-concurrency"),
+                max_rps=config.getoption("--cekura-max-rps"),
             )
         )
     except ConfigurationError as exc:
@@ -224,8 +245,10 @@ def pytest_collection_finish(session: pytest.Session) -> None:
     suite = session.config.stash.get(_SESSION, None)
     if suite is None:
         return
-    stages = {i.stage for i in session.items if isinstance(i, StageItem)}
-    requirements = {i.requirement.id for i in session.items if isinstance(i, RequirementItem)}
+    suite.stages = [i.stage for i in session.items if isinstance(i, StageItem)]
+    suite.requirements = [i.requirement for i in session.items if isinstance(i, RequirementItem)]
+    stages = set(suite.stages)
+    requirements = {r.id for r in suite.requirements}
     total = len(default_catalogue().requirements)
     if len(stages) < len(properties.STAGES) or len(requirements) < total:
         suite.engine.result.partial = (

@@ -16,6 +16,11 @@ ENV_OTHER_API_KEY = "CEKURA_OTHER_API_KEY"
 # The embedded emulator's development keys (documented in the README).
 EMBEDDED_KEY = "cekura-dev-key-tenant-a"
 EMBEDDED_OTHER_KEY = "cekura-dev-key-tenant-b"
+# Requests in flight at once against an HTTP target unless --concurrency says otherwise (benchmarks/
+# bench_latency.py: at a 50 ms round trip, 8 workers take `quick` from 97 s to ~11 s; see docs/ci.md). The
+# embedded emulator runs in this process, one request at a time: workers would only take turns there.
+DEFAULT_HTTP_CONCURRENCY = 8
+EMBEDDED_CONCURRENCY = 1
 
 
 @dataclass(frozen=True)
@@ -38,6 +43,8 @@ class RunOptions:
     seed: int | None = None
     report_dir: Path = Path("reports")
     allow_production: bool = False
+    concurrency: int | None = None  # None: DEFAULT_HTTP_CONCURRENCY for an HTTP target, 1 embedded
+    max_rps: float | None = None
 
     def pytest_args(self) -> list[str]:
         """The same options as the pytest plugin's ``--cekura-*`` flags."""
@@ -48,6 +55,8 @@ class RunOptions:
             ("--cekura-other-api-key", self.other_api_key),
             ("--cekura-metric-id", self.metric_id),
             ("--cekura-seed", self.seed),
+            ("--cekura-concurrency", self.concurrency),
+            ("--cekura-max-rps", self.max_rps),
         ):
             if value is not None:
                 args += [flag, str(value)]
@@ -69,12 +78,17 @@ def build(options: RunOptions) -> RunSettings:
         other_api_key = options.other_api_key or os.environ.get(ENV_OTHER_API_KEY) or None
     if api_key and other_api_key and api_key == other_api_key:
         raise ConfigurationError("--other-api-key must be another tenant's key, not the same key")
+    concurrency = options.concurrency
+    if concurrency is None:
+        concurrency = DEFAULT_HTTP_CONCURRENCY if base_url is not None else EMBEDDED_CONCURRENCY
     target = TargetConfig(
         base_url=base_url.rstrip("/") if base_url else None,
         api_key=api_key,
         other_api_key=other_api_key,
         metric_id=options.metric_id,
         allow_production=options.allow_production,
+        concurrency=concurrency,
+        max_rps=options.max_rps,
     )
     target.check()
     chosen = get(options.profile)

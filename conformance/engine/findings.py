@@ -33,6 +33,7 @@ class StageResult:
     skipped: str | None = None
     seed: int | None = None
     target_error: str | None = None  # the target's answer that kept the stage from running, if it did
+    digest: str | None = None  # sha256 of the cases generated, ids and tag left out: equal for equal seeds
 
 
 class FindingRaised(AssertionError):

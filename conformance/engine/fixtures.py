@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import secrets
+import threading
 import time
 from collections import Counter
 from collections.abc import Iterator
@@ -57,6 +58,7 @@ class Fixtures:
     target: Target
     tag: str
     refused: Counter[str] = field(default_factory=Counter)  # "POST /dashboards/widgets/ answered 500" -> times
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     @property
     def ledger(self) -> list[Created]:
@@ -69,7 +71,8 @@ class Fixtures:
         response = self.target.request("POST", PATHS[kind], json=body, auth=auth)
         answered = f"POST {PATHS[kind]} answered {response.status_code}"
         if not 200 <= response.status_code < 300:
-            self.refused[answered] += 1
+            with self._lock:
+                self.refused[answered] += 1
             raise FixtureError(
                 f"could not create the {kind} fixture {label!r}: {answered}: {response.text[:300]}",
                 target_error=answered,
@@ -98,17 +101,18 @@ class Fixtures:
             item.note = f"DELETE answered {response.status_code}"
 
     @contextlib.contextmanager
-    def scope(self) -> Iterator[Fixtures]:
-        """Fixtures created inside are deleted on leaving, whatever happened.
+    def scope(self) -> Iterator[list[Created]]:
+        """Objects this thread creates inside (fixtures, and what generated requests create) are deleted on
+        leaving, whatever happened; other workers' objects are theirs. Yields the list of them, as created.
 
         After a stop (a signal), nothing is sent here: the run's final cleanup deletes everything, by deadline.
         """
-        start = len(self.ledger)
-        try:
-            yield self
-        finally:
-            if not self.target.interruption.requested:
-                self._delete(self.ledger[start:])
+        with self.target.ledger.collecting() as mine:
+            try:
+                yield mine
+            finally:
+                if not self.target.interruption.requested:
+                    self._delete(list(mine))
 
     def cleanup(self, *, deadline: Deadline = no_deadline) -> CleanupReport:
         """Delete every object of the ledger still there; with a deadline, stop there and say what is left."""
@@ -119,10 +123,19 @@ class Fixtures:
 
         ledger = target.ledger
         if ledger.unanswered:
-            found, ledger.unanswered = probe(send, ledger.entries, ledger.unanswered, self.tag, deadline)
+            found, ledger.unanswered = probe(send, ledger.snapshot(), list(ledger.unanswered), self.tag, deadline)
             for kind, id, tenant, name in found:
                 ledger.add(kind, id, tenant, name, note="found by its run tag: its POST's answer was never read")
-        report = delete_objects(send, ledger.entries, deadline=deadline, on_gone=ledger.gone)
+        seen = ledger.snapshot()
+        report = delete_objects(send, seen, deadline=deadline, on_gone=ledger.gone)
+        # A worker's POST answered while this ran (after the grace the stop gave it): its object too.
+        late = [c for c in ledger.snapshot() if not any(c is s for s in seen)]
+        if late:
+            more = delete_objects(send, late, deadline=deadline, on_gone=ledger.gone)
+            report.deleted += more.deleted
+            report.left += more.left
+            report.timed_out = report.timed_out or more.timed_out
+            report.seconds += more.seconds
         report.unresolved = list(ledger.unanswered)
         return report
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import threading
 from typing import Any
 
 import httpx
@@ -13,14 +14,20 @@ class InProcessTransport(httpx.BaseTransport):
     """Runs each request through ``httpx.ASGITransport`` on a private event loop.
 
     App exceptions become 500 responses (as a server would answer), so a crashing variant is judged,
-    not mistaken for a suite error.
+    not mistaken for a suite error. One request at a time: the loop is the app's one thread, as a
+    single-process server's is (workers of a ``--concurrency`` run queue here).
     """
 
     def __init__(self, app: Any) -> None:
         self._asgi = httpx.ASGITransport(app=app, raise_app_exceptions=False)
         self._loop = asyncio.new_event_loop()
+        self._lock = threading.Lock()
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
+        with self._lock:
+            return self._handle(request)
+
+    def _handle(self, request: httpx.Request) -> httpx.Response:
         content = request.read()
 
         async def call() -> tuple[int, httpx.Headers, bytes]:
@@ -46,6 +53,10 @@ class InProcessTransport(httpx.BaseTransport):
         return httpx.Response(status, headers=headers, stream=httpx.ByteStream(body), request=request)
 
     def close(self) -> None:
+        with self._lock:
+            self._close()
+
+    def _close(self) -> None:
         if not self._loop.is_closed():
             self._loop.run_until_complete(self._asgi.aclose())
             self._loop.close()

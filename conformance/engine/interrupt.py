@@ -12,6 +12,12 @@ through as they do Ctrl-C. Two moments defer it:
 
 The deadline: cleanup stops ``CLEANUP_BUDGET`` seconds after the first signal, each of its requests bounded
 by what remains (GitHub Actions sends SIGTERM 7.5 s after SIGINT, and SIGKILL after that).
+
+Worker threads (``--concurrency``): signals reach the main thread only, which stops waiting at once; a worker
+learns of the stop at its next request (``check`` raises there too), or at once when it waits out a 429 or the
+rate limit (``sleep``). A worker's creating POST is not protected by deferring the signal but awaited by the
+main thread before the cleanup (``settle``, POST_GRACE at most). ``halt`` stops the workers at the end of a run
+that was not interrupted (the target stopped answering), so nothing is sent while the cleanup runs.
 """
 
 from __future__ import annotations
@@ -29,6 +35,7 @@ SIGNALS = ("SIGINT", "SIGTERM", "SIGHUP")
 CLEANUP_BUDGET = 6.0  # seconds after the first signal for deleting; the rest of 7 s is for writing reports
 CLEANUP_REQUEST_TIMEOUT = 2.0  # one cleanup request, at most (less when the deadline is nearer)
 POST_GRACE = 1.0  # how long a creating POST in flight may still answer after a signal
+SLEEP_SLICE = 0.05  # a waiting worker looks at the stop this often
 
 
 class RunInterrupted(KeyboardInterrupt):
@@ -58,6 +65,10 @@ class Interruption:
         self._finishing = 0
         self._alarm: tuple[Any, tuple[float, float]] | None = None
         self._installed: dict[int, Any] = {}
+        self._finishers: set[int] = set()  # threads in ``finishing``: their requests go out after a stop
+        self._halted_by: int | None = None  # the thread that halted the workers (it goes on)
+        self._in_flight = 0  # workers' creating POSTs awaiting their answer
+        self._settled = threading.Condition()
 
     # -- state ---------------------------------------------------------------------------------------------
     @property
@@ -75,14 +86,49 @@ class Interruption:
         return None if self.at is None else self.at + self.budget
 
     def check(self) -> None:
-        """Refuse to go on once stopped (every request of the run passes here)."""
-        if self.reason is not None and not self._finishing:
+        """Refuse to go on once stopped (every request of the run passes here); the cleanup's thread goes on."""
+        me = threading.get_ident()
+        if me in self._finishers:
+            return
+        if self.reason is not None:
             raise RunInterrupted(self.reason)
+        if self._halted_by is not None and me != self._halted_by:
+            raise RunInterrupted("the end of the run")
+
+    def halt(self) -> None:
+        """Workers send nothing more (the run is ending without a signal); the calling thread goes on."""
+        if self._halted_by is None:
+            self._halted_by = threading.get_ident()
+
+    def sleep(self, seconds: float) -> None:
+        """Wait (a 429's Retry-After, the rate limit), waking at once when the run is stopped."""
+        until = time.monotonic() + seconds
+        while True:
+            self.check()
+            left = until - time.monotonic()
+            if left <= 0:
+                return
+            time.sleep(min(left, SLEEP_SLICE))
+
+    def settle(self, timeout: float = POST_GRACE) -> bool:
+        """Wait until no worker's creating POST awaits its answer (``timeout`` at most); True if none does."""
+        deadline = time.monotonic() + timeout
+        with self._settled:
+            while self._in_flight:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return False
+                self._settled.wait(min(left, SLEEP_SLICE))
+        return True
 
     # -- sections ------------------------------------------------------------------------------------------
     @contextlib.contextmanager
     def protected(self) -> Iterator[None]:
         """A creating request and the recording of its answer: a signal waits for them (POST_GRACE at most)."""
+        if threading.current_thread() is not threading.main_thread():
+            with self._worker_protected():
+                yield
+            return
         self._protected += 1
         self._awaiting = True
         try:
@@ -95,6 +141,19 @@ class Interruption:
             self._deferred = False
             self.check()
 
+    @contextlib.contextmanager
+    def _worker_protected(self) -> Iterator[None]:
+        """A worker's creating request: the main thread, stopping, awaits it (``settle``) before cleaning up."""
+        with self._settled:
+            self._in_flight += 1
+        try:
+            yield
+        finally:
+            with self._settled:
+                self._in_flight -= 1
+                self._settled.notify_all()
+        self.check()
+
     def answered(self) -> None:
         """The protected request has its answer: what remains (recording it) is quick and never cut."""
         self._awaiting = False
@@ -102,12 +161,17 @@ class Interruption:
 
     @contextlib.contextmanager
     def finishing(self) -> Iterator[None]:
-        """Cleanup and reports: signals are noted, never raised."""
+        """Cleanup and reports: signals are noted, never raised; this thread's requests still go out."""
+        me = threading.get_ident()
+        nested = me in self._finishers
         self._finishing += 1
+        self._finishers.add(me)
         try:
             yield
         finally:
             self._finishing -= 1
+            if not nested:
+                self._finishers.discard(me)
 
     # -- signals -------------------------------------------------------------------------------------------
     def install(self) -> None:

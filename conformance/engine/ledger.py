@@ -21,8 +21,10 @@ target may have created an object the ledger cannot name (see ``conformance.engi
 
 from __future__ import annotations
 
+import contextlib
 import json
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
@@ -74,6 +76,9 @@ class Ledger:
     unanswered: list[Posting] = field(default_factory=list)  # creating POSTs whose answer never arrived
     _seq: int = 0
     _file: IO[str] | None = None
+    # Workers and the cleanup's thread record side by side; each thread collects what it created (``collecting``).
+    _lock: threading.RLock = field(default_factory=threading.RLock, repr=False)
+    _local: threading.local = field(default_factory=threading.local, repr=False)
 
     # -- the file --------------------------------------------------------------------------------------------
     def open(self, started_at: str) -> str | None:
@@ -106,9 +111,10 @@ class Ledger:
         return note
 
     def close(self) -> None:
-        if self._file is not None:
-            self._file.close()
-            self._file = None
+        with self._lock:
+            if self._file is not None:
+                self._file.close()
+                self._file = None
 
     def _write(self, event: dict[str, Any]) -> None:
         if self._file is None:
@@ -119,41 +125,63 @@ class Ledger:
 
     # -- events from the HTTP seam ---------------------------------------------------------------------------
     def posting(self, kind: str, tenant: str) -> Posting:
-        self._seq += 1
-        post = Posting(self._seq, kind, tenant)
-        self.unanswered.append(post)
-        self._write({"event": "posting", "seq": post.seq, "kind": kind, "tenant": tenant})
+        with self._lock:
+            self._seq += 1
+            post = Posting(self._seq, kind, tenant)
+            self.unanswered.append(post)
+            self._write({"event": "posting", "seq": post.seq, "kind": kind, "tenant": tenant})
         return post
 
     def answered(self, post: Posting, response: httpx.Response) -> Created | None:
         """Record a creating POST's answer: an object when it is a 2xx JSON object with an id."""
         body = _json(response) if 200 <= response.status_code < 300 else None
-        if isinstance(body, dict) and body.get("id") is not None:
-            name = body.get("name")
-            item = self.add(post.kind, body["id"], post.tenant, name if isinstance(name, str) else "", seq=post.seq)
-        else:
-            item = None
-            self._write({"event": "refused", "seq": post.seq, "status": response.status_code})
-        self.unanswered.remove(post)
+        with self._lock:
+            if isinstance(body, dict) and body.get("id") is not None:
+                name = body.get("name")
+                item = self.add(post.kind, body["id"], post.tenant, name if isinstance(name, str) else "", seq=post.seq)
+            else:
+                item = None
+                self._write({"event": "refused", "seq": post.seq, "status": response.status_code})
+            if post in self.unanswered:  # the cleanup may have given up on it meanwhile
+                self.unanswered.remove(post)
         return item
 
     def add(self, kind: str, id: Any, tenant: str, name: str, *, seq: int | None = None, note: str = "") -> Created:
         item = Created(kind, id, tenant, name[:255], note=note)
-        self.entries.append(item)
-        event: dict[str, Any] = {"event": "created", "seq": seq, "kind": kind, "id": id, "tenant": tenant}
-        self._write({**event, "name": item.name, **({"note": note} if note else {})})
+        with self._lock:
+            self.entries.append(item)
+            event: dict[str, Any] = {"event": "created", "seq": seq, "kind": kind, "id": id, "tenant": tenant}
+            self._write({**event, "name": item.name, **({"note": note} if note else {})})
+        for collected in getattr(self._local, "collectors", ()):
+            collected.append(item)
         return item
+
+    @contextlib.contextmanager
+    def collecting(self) -> Iterator[list[Created]]:
+        """What this thread creates inside the block (nested blocks each get it), whatever other threads create."""
+        collectors: list[list[Created]] = self._local.__dict__.setdefault("collectors", [])
+        mine: list[Created] = []
+        collectors.append(mine)
+        try:
+            yield mine
+        finally:
+            del collectors[next(i for i, c in enumerate(collectors) if c is mine)]  # by identity: [] == []
+
+    def snapshot(self) -> list[Created]:
+        with self._lock:
+            return list(self.entries)
 
     def find(self, kind: str, id: Any) -> Created | None:
         key = str(id)
         return next((c for c in reversed(self.entries) if c.kind == kind and str(c.id) == key), None)
 
     def gone(self, item: Created, note: str = "") -> None:
-        if item.deleted:
-            return
-        item.deleted = True
-        item.note = note
-        self._write({"event": "deleted", "kind": item.kind, "id": item.id, "tenant": item.auth})
+        with self._lock:
+            if item.deleted:
+                return
+            item.deleted = True
+            item.note = note
+            self._write({"event": "deleted", "kind": item.kind, "id": item.id, "tenant": item.auth})
 
     def leftovers(self) -> list[Created]:
         return [c for c in self.entries if not c.deleted]

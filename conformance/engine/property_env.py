@@ -19,24 +19,29 @@ from conformance.engine.findings import Finding
 from conformance.engine.target import API_KEY_HEADER
 
 PATCH_PATH = "/dashboards/widgets/{id}/"
+# The widget id cases are generated with before a part sends them to its own widget (no object has it).
+FOREIGN_WIDGET = 2147480001
+# The widget each PATCH stage part starts from (on the first dashboard).
+WIDGET_FIXTURE: dict[str, Any] = {
+    "chart_type": "bar",
+    "field": "duration",
+    "filters": {"field": "duration", "op": "gte", "value": 60},
+}
 # Read-only properties computed from sent ones: an invalid value there echoes the sent input.
 DERIVED_FROM: dict[str, set[str]] = {"effective_filters": {"filters", "dashboard"}, "metric_name": {"metric"}}
 
 
-class PropertyEnv:
-    """Fixtures and helpers the stages share: dashboards with and without filters, one widget to PATCH."""
+class PropertyGround:
+    """What every stage and part shares and nobody changes: three dashboards (with and without filters), the
+    metrics. Created once per run; only widgets are PATCHed by the stages, and the stateful sequences may only
+    touch what they create themselves, so the oracle's view of these never moves.
+
+    It also creates one widget, which nothing changes: a target that cannot create the stages' fixtures (a 5xx
+    to every POST of a widget) runs no stage at all, each stage saying why, rather than some stages judging the
+    refusal as a finding while others cannot start."""
 
     def __init__(self, ctx: RunContext) -> None:
         self.ctx = ctx
-        self.contract = ctx.contract
-        # An explicit empty config: a schemathesis.toml in the working directory must not steer the suite.
-        key = ctx.target.config.api_key or ""
-        self.schema = schemathesis.openapi.from_dict(
-            dict(ctx.contract.document),
-            config=schemathesis.Config.from_dict({"auth": {"openapi": {"api_key": {"api_key": key}}}}),
-        )
-        self.schema.config.update(base_url=ctx.target.base_url, headers={API_KEY_HEADER: key})
-        self.patch_op = self.schema[PATCH_PATH]["PATCH"]
         fx = ctx.fixtures
         filters_a = {"field": "timestamp", "op": "gte", "value": "now-7d"}
         filters_b = {"operator": "or", "conditions": [{"field": "success", "op": "eq", "value": True}]}
@@ -45,21 +50,40 @@ class PropertyEnv:
         d3 = fx.create("dashboard", {}, label="property-d3")
         self.dashboard_filters: dict[int | None, Any] = {d["id"]: d.get("filters") for d in (d1, d2, d3)}
         self.dashboard_filters[None] = None
-        widget = fx.create(
-            "widget",
-            {
-                "chart_type": "bar",
-                "field": "duration",
-                "dashboard": d1["id"],
-                "filters": {"field": "duration", "op": "gte", "value": 60},
-            },
-            label="property-w",
-        )
-        self.widget_id: int = widget["id"]
-        self.last_read: dict[str, Any] | None = None  # the widget as the last GET showed it
+        self.first_dashboard: int = d1["id"]
+        fx.create("widget", WIDGET_FIXTURE | {"dashboard": d1["id"]}, label="property-w0")
         self.metric_names: dict[int, str | None] = {m["id"]: m.get("name") for m in ctx.metrics}
         self.dashboards: list[int | None] = [d1["id"], d2["id"], d3["id"], None]
         self.metrics: list[int | None] = [*self.metric_names, None]
+
+
+class PropertyEnv:
+    """One part of a stage: its own schema (schemathesis's generation settings are per schema) and, for the
+    PATCH stages, its own widget, whose GET-before/after bookkeeping (``last_read``) only this part changes."""
+
+    def __init__(self, ctx: RunContext, ground: PropertyGround, *, widget: bool = True) -> None:
+        self.ctx = ctx
+        self.contract = ctx.contract
+        self.ground = ground
+        # An explicit empty config: a schemathesis.toml in the working directory must not steer the suite.
+        key = ctx.target.config.api_key or ""
+        self.schema = schemathesis.openapi.from_dict(
+            dict(ctx.contract.document),
+            config=schemathesis.Config.from_dict({"auth": {"openapi": {"api_key": {"api_key": key}}}}),
+        )
+        self.schema.config.update(base_url=ctx.target.base_url, headers={API_KEY_HEADER: key})
+        self.patch_op = self.schema[PATCH_PATH]["PATCH"]
+        self.dashboard_filters = ground.dashboard_filters
+        self.metric_names = ground.metric_names
+        self.dashboards = ground.dashboards
+        self.metrics = ground.metrics
+        self.last_read: dict[str, Any] | None = None  # the widget as the last GET showed it
+        self.widget_id: int = FOREIGN_WIDGET
+        if widget:
+            created = ctx.fixtures.create(
+                "widget", WIDGET_FIXTURE | {"dashboard": ground.first_dashboard}, label="property-w"
+            )
+            self.widget_id = created["id"]
 
     # -- sending -------------------------------------------------------------------------------------------
     def send_case(self, case: Any, *, auth: str = "primary", rewrite_url: Callable[[str], str] | None = None) -> Any:
@@ -207,10 +231,12 @@ class PropertyEnv:
             for aspect, msg in problems
         ]
 
-    def auth_probe(self, case: Any, response: Any, stage: str) -> list[Finding]:
-        """schemathesis's ``ignored_auth``, sent through the suite's seam: no key and a wrong key are refused."""
+    def auth_probe(self, case: Any, response: Any, stage: str, *, known: dict[str, Any] | None = None) -> list[Finding]:
+        """schemathesis's ``ignored_auth``, sent through the suite's seam: no key and a wrong key are refused.
+
+        ``known``: the widget as a GET just showed it (nothing was sent since), so it is not read again."""
         found: list[Finding] = []
-        before = self.get_widget()
+        before = known if known is not None else self.get_widget()
         for auth in ("none", "invalid"):
             probe = self.send_case(case, auth=auth)
             if probe.status_code not in (401, 403):

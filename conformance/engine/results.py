@@ -51,6 +51,7 @@ def summary(result: RunResult, *, contract_version: str, contract_sha256: str, c
                 "requests": s.requests,
                 "seconds": round(s.seconds, 3),
                 "error": s.error,
+                "digest": s.digest,
                 "findings": [f.__dict__ for f in s.findings.values()],
             }
             for s in result.stages

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import random
 import time
-from collections.abc import Iterable
+import zlib
+from collections.abc import Iterable, Sequence
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -14,14 +17,16 @@ from conformance import contract
 from conformance.engine import cases, properties
 from conformance.engine.catalogue import Catalogue, Requirement
 from conformance.engine.catalogue import default as default_catalogue
+from conformance.engine.concurrency import Halted, Pool, seeded
 from conformance.engine.context import RunContext
-from conformance.engine.errors import ConfigurationError, SuiteError
+from conformance.engine.errors import ConfigurationError, SuiteError, TargetUnavailable
 from conformance.engine.findings import StageResult
-from conformance.engine.fixtures import Fixtures, new_tag
-from conformance.engine.interrupt import Interruption
+from conformance.engine.fixtures import FixtureAnswerInvalid, FixtureError, Fixtures, new_tag
+from conformance.engine.interrupt import POST_GRACE, Interruption, RunInterrupted, remaining
 from conformance.engine.ledger import Ledger
 from conformance.engine.outcomes import CaseResult, Status, worst
 from conformance.engine.profiles import Profile
+from conformance.engine.property_env import PropertyGround
 from conformance.engine.target import Target, TargetConfig
 from conformance.engine.text import no_surrogates
 from conformance.engine.verdict import Judgement, Outcome, decide
@@ -68,6 +73,8 @@ class RunResult:
     refused: dict[str, int] = field(default_factory=dict)  # fixture refusals: "POST ... answered 500" -> times
     requests: int = 0
     seconds: float = 0.0
+    concurrency: int = 1
+    throttle: dict[str, Any] = field(default_factory=dict)  # 429 pauses and --max-rps (Throttle.as_dict)
 
     @property
     def counted(self) -> list[RequirementResult]:
@@ -188,11 +195,29 @@ def property_results(requirement: Requirement, stages: Iterable[StageResult]) ->
     return out
 
 
+# At the end of a run, how long its workers get to end what they were doing (each stops at its next request).
+DRAIN = 0.5
+
+
+class _StageJob:
+    """A stage's parts submitted to the pool; an explicit stage's parts are known once its cases are generated."""
+
+    def __init__(self, stage: properties.Stage) -> None:
+        self.stage = stage
+        self.started = time.perf_counter()
+        self.parts: Future[list[Future[properties.PartResult]]] = Future()
+
+
 class Engine:
     """One run against one target. Use as a context manager: fixtures are always cleaned up on exit.
 
     ``ledger_path``: where the ledger file goes (for ``cekura-conformance cleanup`` after a kill); None keeps
     the ledger in memory. ``interruption``: the run's stop state, whose signal handlers the caller installs.
+
+    With ``config.concurrency`` above 1, ``prefetch`` submits the stages' parts and the catalogue's cases to
+    worker threads; ``run_stages`` and ``run_requirement`` then collect their results, in the order they are
+    asked for (the catalogue's), so reports never follow completion order. At 1 everything runs in the
+    caller's thread when asked, as the same units in the same order with the same seeds.
     """
 
     def __init__(
@@ -212,12 +237,16 @@ class Engine:
         self.contract = contract.default()
         self.config = config
         self.tag = tag or new_tag()
-        self.result = RunResult(profile.name, self.seed, config.label, _now())
+        self.result = RunResult(profile.name, self.seed, config.label, _now(), concurrency=config.concurrency)
         self._started = time.perf_counter()
         self.target: Target | None = None
         self.ctx: RunContext | None = None
         self.interruption = interruption or Interruption()
         self.ledger_path = ledger_path
+        self._ground: PropertyGround | FixtureError | FixtureAnswerInvalid | None = None
+        self._pool: Pool | None = None
+        self._stage_jobs: dict[str, _StageJob] = {}
+        self._case_jobs: dict[str, list[Future[CaseResult]]] = {}
 
     def __enter__(self) -> Engine:
         target = Target(self.config, interruption=self.interruption)
@@ -241,26 +270,146 @@ class Engine:
         assert self.ctx is not None
         self.ctx.preflight()
 
-    def run_stages(self, names: tuple[str, ...] = properties.STAGES) -> list[StageResult]:
+    # -- units of work ---------------------------------------------------------------------------------------
+    def _property_ground(self) -> PropertyGround | FixtureError | FixtureAnswerInvalid:
+        """The stages' shared dashboards, created once (on first need); the refusal, if the target refused."""
         assert self.ctx is not None
-        stages = properties.run_stages(self.ctx, self.profile, names)
+        if self._ground is None:
+            try:
+                self._ground = PropertyGround(self.ctx)
+            except (FixtureError, FixtureAnswerInvalid) as exc:
+                self._ground = exc
+        return self._ground
+
+    def _case_seed(self, requirement: Requirement, case: dict[str, Any]) -> int:
+        return zlib.crc32(f"{self.seed}:{requirement.id}:{case['name']}".encode())
+
+    def _run_case(self, requirement: Requirement, case: dict[str, Any]) -> CaseResult:
+        assert self.ctx is not None
+        return cases.run_case(self.ctx, requirement, case)
+
+    def prefetch(self, stages: Sequence[str], requirements: Sequence[Requirement]) -> None:
+        """Start the named stages and the requirements' cases on worker threads (``config.concurrency`` of
+        them); a no-op for a serial run. The property stages go first: their parts are the longest chains."""
+        assert self.ctx is not None
+        if self.config.concurrency <= 1 or self._pool is not None:
+            return
+        pool = self._pool = Pool(self.config.concurrency, self.ctx.target.baton)
+        self.ctx.target.baton.take()  # this thread runs only while no worker does (concurrency.py)
+        ground = self._property_ground() if stages else None
+        for name in stages:
+            if not isinstance(ground, PropertyGround):
+                continue  # the stage reports the ground's refusal when asked (run_stages)
+            stage = properties.stage_for(self.ctx, ground, name, self.profile)
+            job = self._stage_jobs[name] = _StageJob(stage)
+            if stage.needs_preparation:
+                prepared = pool.submit(stage.prepare, seed=stage.seed, priority=0)
+                prepared.add_done_callback(partial(self._fan_out, job))
+            else:
+                job.parts.set_result(self._submit_parts(stage, None))
+        for requirement in requirements:
+            self._case_jobs[requirement.id] = [
+                pool.submit(
+                    partial(self._run_case, requirement, case), seed=self._case_seed(requirement, case), priority=2
+                )
+                for case in requirement.cases
+            ]
+
+    def _submit_parts(self, stage: properties.Stage, prepared: Any) -> list[Future[properties.PartResult]]:
+        assert self._pool is not None
+        return [
+            self._pool.submit(part, seed=properties.part_seed(stage.seed, index), priority=1)
+            for index, part in enumerate(stage.parts(prepared))
+        ]
+
+    def _fan_out(self, job: _StageJob, prepared: Future[Any]) -> None:
+        """An explicit stage's cases are generated: its slices join the queue (or its failure stands)."""
+        error = prepared.exception()
+        if error is not None:
+            job.parts.set_exception(error)
+        else:
+            job.parts.set_result(self._submit_parts(job.stage, prepared.result()))
+
+    def _collect(self, future: Future[Any]) -> Any:
+        """A unit's result, waited for in the caller's thread; how it ended, as if it had run here."""
+        try:
+            assert self.ctx is not None
+            with self.ctx.target.baton.released():  # the workers run while this thread waits
+                return future.result()
+        except (RunInterrupted, Halted):
+            self.interruption.check()  # the run was stopped: the caller stops too
+            raise SuiteError(f"the run cannot go on: {self.result.fatal or 'its workers stopped'}") from None
+        except TargetUnavailable as exc:
+            self._fatal(exc)
+            raise
+
+    def _fatal(self, exc: SuiteError) -> None:
+        """The run cannot go on (the target stopped answering): said once, and the workers stop."""
+        if self.result.fatal is None:
+            self.result.fatal = f"{type(exc).__name__}: {exc}"
+        if self._pool is not None:
+            self.interruption.halt()
+            self._pool.stop()
+
+    # -- the run, in the order results are reported ------------------------------------------------------------
+    def run_stages(self, names: tuple[str, ...] = properties.STAGES) -> list[StageResult]:
+        stages = [self._stage(name) for name in names]
         for stage in stages:  # the target's text in findings must encode, whatever it held
             for finding in stage.findings.values():
                 finding.title, finding.message = no_surrogates(finding.title), no_surrogates(finding.message)
         self.result.stages.extend(stages)
         return stages
 
+    def _stage(self, name: str) -> StageResult:
+        assert self.ctx is not None
+        job = self._stage_jobs.get(name)
+        if job is not None:
+            parts = [self._collect(part) for part in self._collect(job.parts)]
+            return properties.merge(name, job.stage.seed, parts, time.perf_counter() - job.started)
+        ground = self._property_ground()
+        if not isinstance(ground, PropertyGround):
+            return properties.failed_stage(self.ctx, name, ground)
+        try:
+            return self._serial_stage(ground, name)
+        except TargetUnavailable as exc:
+            self._fatal(exc)
+            raise
+
+    def _serial_stage(self, ground: PropertyGround, name: str) -> StageResult:
+        assert self.ctx is not None
+        started = time.perf_counter()
+        stage = properties.stage_for(self.ctx, ground, name, self.profile)
+        with seeded(stage.seed):
+            prepared = stage.prepare()
+        parts = []
+        for index, part in enumerate(stage.parts(prepared)):
+            with seeded(properties.part_seed(stage.seed, index)):
+                parts.append(part())
+        self.ctx.target.interruption.check()  # in case a stage's framework swallowed the stop
+        return properties.merge(name, stage.seed, parts, time.perf_counter() - started)
+
     def run_requirement(self, requirement: Requirement) -> RequirementResult:
         assert self.ctx is not None
-        results = [cases.run_case(self.ctx, requirement, case) for case in requirement.cases]
+        jobs = self._case_jobs.get(requirement.id)
+        if jobs is not None:
+            results = [self._collect(job) for job in jobs]
+        else:
+            results = []
+            for case in requirement.cases:
+                with seeded(self._case_seed(requirement, case)):
+                    try:
+                        results.append(self._run_case(requirement, case))
+                    except TargetUnavailable as exc:
+                        self._fatal(exc)
+                        raise
         results += property_results(requirement, self.result.stages)
         reason = self.ctx.missing(requirement.requires)
         if reason and not any(r.status is not Status.SKIPPED for r in results):
             outcome = RequirementResult(requirement, Status.SKIPPED, reason, results)
         else:
             outcome = verdict(requirement, results)
-        for case in outcome.cases:  # the target's text in messages must encode, whatever it held
-            case.message = no_surrogates(case.message)
+        for judged in outcome.cases:  # the target's text in messages must encode, whatever it held
+            judged.message = no_surrogates(judged.message)
         outcome.reason = no_surrogates(outcome.reason)
         self.result.requirements.append(outcome)
         return outcome
@@ -269,38 +418,55 @@ class Engine:
         """Everything, in the order the pytest plugin uses too: stages first, then requirements."""
         try:
             self.preflight()
+            self.prefetch(properties.STAGES, self.catalogue.requirements)
             self.run_stages()
             for requirement in self.catalogue.requirements:
                 self.run_requirement(requirement)
         except SuiteError as exc:
-            self.result.fatal = f"{type(exc).__name__}: {exc}"
+            if self.result.fatal is None:
+                self.result.fatal = f"{type(exc).__name__}: {exc}"
         return self.result
 
     def finish(self) -> RunResult:
-        """Delete what the run created and close the target; after a stop, by the deadline it set."""
+        """Stop the workers, delete what the run created and close the target; after a stop, by the deadline
+        it set (a worker's creating POST in flight gets POST_GRACE to answer first, so its id is known)."""
         with self.interruption.finishing():
-            cleaned = ""
-            if self.ctx is not None and self.target is not None:
-                try:
-                    report = self.ctx.fixtures.cleanup(deadline=self.interruption.deadline)
-                    cleaned = report.line(len(self.ctx.fixtures.ledger))
-                finally:
-                    self.result.fixtures = self.ctx.fixtures.as_dict()
-                    if cleaned:
-                        self.result.fixtures["cleanup"] = report.as_dict()
-                    self.result.refused = dict(self.ctx.fixtures.refused)
-                    self.result.preflight_errors = list(self.ctx.target_errors)
-                    self.result.requests = self.target.requests_sent
-                    self.target.ledger.close()
-                    self.target.close()
-                    self.ctx = None
-            if self.interruption.requested and self.result.interrupted is None:
-                reason = self.interruption.reason
-                self.result.interrupted = f"{reason} received; {cleaned or 'nothing had been created'}"
-            if not self.result.finished_at:
-                self.result.finished_at = _now()
-                self.result.seconds = round(time.perf_counter() - self._started, 3)
+            if self._pool is not None:
+                self.interruption.halt()
+                self._pool.stop()
+                self.interruption.settle(POST_GRACE)
+            try:
+                self._clean_up()
+            finally:
+                if self._pool is not None:
+                    left = remaining(self.interruption.deadline())
+                    self._pool.drain(DRAIN if left is None else max(0.0, min(DRAIN, left)))
+                    self._pool = None
         return self.result
+
+    def _clean_up(self) -> None:
+        cleaned = ""
+        if self.ctx is not None and self.target is not None:
+            try:
+                report = self.ctx.fixtures.cleanup(deadline=self.interruption.deadline)
+                cleaned = report.line(len(self.ctx.fixtures.ledger))
+            finally:
+                self.result.fixtures = self.ctx.fixtures.as_dict()
+                if cleaned:
+                    self.result.fixtures["cleanup"] = report.as_dict()
+                self.result.refused = dict(self.ctx.fixtures.refused)
+                self.result.preflight_errors = list(self.ctx.target_errors)
+                self.result.requests = self.target.requests_sent
+                self.result.throttle = self.target.throttle.as_dict()
+                self.target.ledger.close()
+                self.target.close()
+                self.ctx = None
+        if self.interruption.requested and self.result.interrupted is None:
+            reason = self.interruption.reason
+            self.result.interrupted = f"{reason} received; {cleaned or 'nothing had been created'}"
+        if not self.result.finished_at:
+            self.result.finished_at = _now()
+            self.result.seconds = round(time.perf_counter() - self._started, 3)
 
 
 def _now() -> str:

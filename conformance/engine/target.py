@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -12,10 +13,12 @@ from urllib.parse import urlsplit
 import httpx
 
 from conformance.engine import redact
+from conformance.engine.concurrency import Baton
 from conformance.engine.errors import ConfigurationError, TargetUnavailable
 from conformance.engine.interrupt import Interruption
 from conformance.engine.ledger import KINDS, Ledger
 from conformance.engine.outcomes import Exchange
+from conformance.engine.throttle import Throttle
 
 API_KEY_HEADER = "X-CEKURA-API-KEY"
 PRODUCTION_HOSTS = frozenset({"api.cekura.ai"})
@@ -38,6 +41,8 @@ class TargetConfig:
     retries: int = 2
     max_retry_after: float = 5.0
     allow_production: bool = False
+    concurrency: int = 1  # requests in flight at once, at most (one per worker)
+    max_rps: float | None = None  # requests started per second, at most, all workers together
     # The embedded target's ASGI app factory (a faulty variant in selftest); None means the emulator.
     app_factory: Callable[[], Any] | None = field(default=None, compare=False)
 
@@ -59,6 +64,10 @@ class TargetConfig:
             )
         if not self.api_key:
             raise ConfigurationError("an API key is needed: --api-key or CEKURA_API_KEY")
+        if self.concurrency < 1:
+            raise ConfigurationError(f"--concurrency must be 1 or more, got {self.concurrency}")
+        if self.max_rps is not None and not self.max_rps > 0:
+            raise ConfigurationError(f"--max-rps must be a positive number of requests per second, got {self.max_rps}")
 
 
 class Recorder:
@@ -71,6 +80,13 @@ class Recorder:
         self.exchanges.append(exchange)
 
 
+class Tally:
+    """How many requests one thread sent inside a block (a stage's part, whatever the other workers send)."""
+
+    def __init__(self) -> None:
+        self.requests = 0
+
+
 class Target:
     """Sends requests to the target through one httpx client.
 
@@ -79,6 +95,11 @@ class Target:
 
     Every request passes here, so this is where the run's ledger learns of each object created (a POST to a
     collection answered with an id), whoever sent it, and where a stopped run sends nothing more.
+
+    Workers (``--concurrency``) share the one client (a pool of keep-alive connections, one per worker) and
+    hand the baton over while they wait (``conformance.engine.concurrency``); the run's pace is the
+    ``Throttle``'s: a 429 pauses every worker, ``--max-rps`` spaces them all. What is recorded (exchanges,
+    tallies) is per thread, so a case's report never holds another worker's requests.
     """
 
     def __init__(
@@ -94,7 +115,10 @@ class Target:
         self.scrub = scrub or redact.Scrubber([config.api_key, config.other_api_key])
         self.ledger = ledger if ledger is not None else Ledger("", config.label, scrub=self.scrub)
         self.interruption = interruption or Interruption()
-        self._recorders: list[Recorder] = []
+        self.baton = Baton()
+        self.throttle = Throttle(config.max_rps)
+        self._local = threading.local()  # this thread's recorders and tallies
+        self._count_lock = threading.Lock()
         self.requests_sent = 0
         self._stack = contextlib.ExitStack()
         self.client = self._stack.enter_context(self._build_client())
@@ -104,7 +128,10 @@ class Target:
     def _build_client(self) -> httpx.Client:
         timeout = httpx.Timeout(self.config.timeout, connect=self.config.connect_timeout)
         if self.config.base_url is not None:
-            return httpx.Client(base_url=self.config.base_url, timeout=timeout, follow_redirects=False)
+            # A connection per worker, kept alive, and one more for the main thread's cleanup.
+            size = self.config.concurrency + 1
+            limits = httpx.Limits(max_connections=size, max_keepalive_connections=size)
+            return httpx.Client(base_url=self.config.base_url, timeout=timeout, follow_redirects=False, limits=limits)
         from conformance.emulator import create_app
         from conformance.engine.inprocess import InProcessTransport
 
@@ -131,14 +158,37 @@ class Target:
             return INVALID_KEY
         return None
 
+    def _mine(self, name: str) -> list[Any]:
+        found: list[Any] = self._local.__dict__.setdefault(name, [])
+        return found
+
     @contextlib.contextmanager
     def recording(self) -> Iterator[Recorder]:
+        """The exchanges this thread sends inside the block."""
+        recorders = self._mine("recorders")
         recorder = Recorder()
-        self._recorders.append(recorder)
+        recorders.append(recorder)
         try:
             yield recorder
         finally:
-            self._recorders.remove(recorder)
+            recorders.remove(recorder)
+
+    @contextlib.contextmanager
+    def tally(self) -> Iterator[Tally]:
+        """How many requests this thread sends inside the block."""
+        tallies = self._mine("tallies")
+        counted = Tally()
+        tallies.append(counted)
+        try:
+            yield counted
+        finally:
+            tallies.remove(counted)
+
+    def _count(self) -> None:
+        with self._count_lock:
+            self.requests_sent += 1
+        for counted in self._mine("tallies"):
+            counted.requests += 1
 
     def request(
         self,
@@ -183,26 +233,37 @@ class Target:
         attempt = 0
         while True:
             self.interruption.check()  # a stopped run sends nothing more
-            started = time.perf_counter()
-            self.requests_sent += 1
-            try:
-                if creates is None:
-                    response = self.client.request(method, url, headers=dict(headers), content=content, params=params)
-                else:
-                    response = self._create(creates, method, url, headers, content, params)
-            except httpx.TransportError as exc:
+            failed: httpx.TransportError | None = None
+            with self.baton.released():  # another worker runs while this one waits
+                wait = self.throttle.reserve()
+                if wait > 0:
+                    self.interruption.sleep(wait)
+                started = time.perf_counter()
+                self._count()
+                try:
+                    if creates is None:
+                        response = self.client.request(
+                            method, url, headers=dict(headers), content=content, params=params
+                        )
+                    else:
+                        response = self._create(creates, method, url, headers, content, params)
+                except httpx.TransportError as exc:
+                    failed = exc
+                    if attempt < self.config.retries:
+                        self.interruption.sleep(0.25 * (attempt + 1))
+            if failed is not None:
                 if attempt >= self.config.retries:
                     raise TargetUnavailable(
-                        f"{self.config.label} did not answer {method} {urlsplit(url).path}: {type(exc).__name__}"
-                        f"{': ' + str(exc) if str(exc) else ''}"
-                    ) from exc
+                        f"{self.config.label} did not answer {method} {urlsplit(url).path}: {type(failed).__name__}"
+                        f"{': ' + str(failed) if str(failed) else ''}"
+                    ) from failed
                 attempt += 1
-                time.sleep(0.25 * attempt)
                 continue
-            if response.status_code == 429 and attempt < self.config.retries:
-                attempt += 1
-                time.sleep(self._retry_after(response))
-                continue
+            if response.status_code == 429:
+                self.throttle.pause(self._retry_after(response))  # every worker waits, not only this one
+                if attempt < self.config.retries:
+                    attempt += 1
+                    continue
             self._record(method, response, content, (time.perf_counter() - started) * 1000)
             return response
 
@@ -229,7 +290,7 @@ class Target:
         key = self.key_for(auth)
         if key is not None:
             headers[API_KEY_HEADER] = key
-        self.requests_sent += 1
+        self._count()
         return self.client.request(
             method,
             f"{self.base_url}{path}",
@@ -260,7 +321,8 @@ class Target:
             return 1.0
 
     def _record(self, method: str, response: httpx.Response, content: bytes | None, elapsed: float) -> None:
-        if not self._recorders:
+        recorders = self._mine("recorders")
+        if not recorders:
             return
         request = response.request
         exchange = Exchange(
@@ -274,7 +336,7 @@ class Target:
             elapsed_ms=round(elapsed, 2),
             curl=self.scrub(redact.curl(method, str(request.url), dict(request.headers.items()), content)),
         )
-        for recorder in self._recorders:
+        for recorder in recorders:
             recorder.add(exchange)
 
     def _text(self, data: bytes | None) -> str | None:
