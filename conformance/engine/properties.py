@@ -144,12 +144,17 @@ class PartResult:
     error: str | None = None
     target_error: str | None = None
     fingerprints: list[str] = field(default_factory=list)
+    started: float = field(default_factory=time.perf_counter)
+    finished: float = 0.0
 
 
-def merge(name: str, seed: int, parts: list[PartResult], seconds: float) -> StageResult:
+def merge(name: str, seed: int, parts: list[PartResult], *, since: float | None = None) -> StageResult:
     """The stage's result from its parts, in part order: the numbers add up, a check's finding is the first
-    part's, the first error stands for the stage, and the digest covers every generated case in order."""
-    result = StageResult(name, seed=seed, seconds=seconds)
+    part's, the first error stands for the stage, and the digest covers every generated case in order.
+    Its seconds: from ``since`` (or its first part's start) to its last part's end."""
+    first = min([p.started for p in parts] + ([since] if since is not None else []), default=time.perf_counter())
+    last = max((p.finished or p.started for p in parts), default=first)
+    result = StageResult(name, seed=seed, seconds=max(0.0, last - first))
     digest = hashlib.sha256()
     for part in parts:
         result.examples += part.examples
@@ -274,6 +279,7 @@ class Stage:
                     body(part, env, created)
             finally:
                 part.requests = tally.requests
+                part.finished = time.perf_counter()
         return part
 
 
@@ -445,12 +451,3 @@ def failed_stage(ctx: RunContext, name: str, exc: FixtureError | FixtureAnswerIn
     """A stage that could not start: the target would not create the property stages' shared fixtures."""
     message = ctx.target.scrub(f"the stage's fixtures could not be created: {exc}")[:2000]
     return StageResult(name, seed=stage_seed(ctx.seed, name), error=message, target_error=exc.target_error)
-
-
-def run_stage(ctx: RunContext, ground: PropertyGround, name: str, profile: Profile) -> StageResult:
-    """One stage, its parts one after another in this thread (the serial run)."""
-    started = time.perf_counter()
-    stage = stage_for(ctx, ground, name, profile)
-    parts = [part() for part in stage.parts(stage.prepare())]
-    ctx.target.interruption.check()  # in case a stage's framework swallowed the stop
-    return merge(name, stage.seed, parts, time.perf_counter() - started)

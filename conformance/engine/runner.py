@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import random
 import time
 import zlib
@@ -14,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from conformance import contract
-from conformance.engine import cases, properties
+from conformance.engine import cases, generation, properties
 from conformance.engine.catalogue import Catalogue, Requirement
 from conformance.engine.catalogue import default as default_catalogue
 from conformance.engine.concurrency import Halted, Pool, seeded
@@ -204,7 +205,7 @@ class _StageJob:
 
     def __init__(self, stage: properties.Stage) -> None:
         self.stage = stage
-        self.started = time.perf_counter()
+        self.prepared_at: float | None = None  # when an explicit stage's generation started
         self.parts: Future[list[Future[properties.PartResult]]] = Future()
 
 
@@ -247,14 +248,17 @@ class Engine:
         self._pool: Pool | None = None
         self._stage_jobs: dict[str, _StageJob] = {}
         self._case_jobs: dict[str, list[Future[CaseResult]]] = {}
+        self._generation = contextlib.ExitStack()
 
     def __enter__(self) -> Engine:
+        self._generation.enter_context(generation.suite_generation())
         target = Target(self.config, interruption=self.interruption)
         target.ledger = Ledger(self.tag, self.config.label, self.ledger_path, scrub=target.scrub)
         try:
             note = target.ledger.open(self.result.started_at)
         except OSError as exc:
             target.close()
+            self._generation.close()
             raise ConfigurationError(f"cannot write the ledger {self.ledger_path}: {exc.strerror or exc}") from None
         self.result.notes += [note] if note else []
         self.target = target
@@ -303,7 +307,7 @@ class Engine:
             stage = properties.stage_for(self.ctx, ground, name, self.profile)
             job = self._stage_jobs[name] = _StageJob(stage)
             if stage.needs_preparation:
-                prepared = pool.submit(stage.prepare, seed=stage.seed, priority=0)
+                prepared = pool.submit(partial(self._prepare, job), seed=stage.seed, priority=0)
                 prepared.add_done_callback(partial(self._fan_out, job))
             else:
                 job.parts.set_result(self._submit_parts(stage, None))
@@ -321,6 +325,10 @@ class Engine:
             self._pool.submit(part, seed=properties.part_seed(stage.seed, index), priority=1)
             for index, part in enumerate(stage.parts(prepared))
         ]
+
+    def _prepare(self, job: _StageJob) -> Any:
+        job.prepared_at = time.perf_counter()
+        return job.stage.prepare()
 
     def _fan_out(self, job: _StageJob, prepared: Future[Any]) -> None:
         """An explicit stage's cases are generated: its slices join the queue (or its failure stands)."""
@@ -365,7 +373,7 @@ class Engine:
         job = self._stage_jobs.get(name)
         if job is not None:
             parts = [self._collect(part) for part in self._collect(job.parts)]
-            return properties.merge(name, job.stage.seed, parts, time.perf_counter() - job.started)
+            return properties.merge(name, job.stage.seed, parts, since=job.prepared_at)
         ground = self._property_ground()
         if not isinstance(ground, PropertyGround):
             return properties.failed_stage(self.ctx, name, ground)
@@ -386,7 +394,7 @@ class Engine:
             with seeded(properties.part_seed(stage.seed, index)):
                 parts.append(part())
         self.ctx.target.interruption.check()  # in case a stage's framework swallowed the stop
-        return properties.merge(name, stage.seed, parts, time.perf_counter() - started)
+        return properties.merge(name, stage.seed, parts, since=started)
 
     def run_requirement(self, requirement: Requirement) -> RequirementResult:
         assert self.ctx is not None
@@ -438,6 +446,7 @@ class Engine:
             try:
                 self._clean_up()
             finally:
+                self._generation.close()
                 if self._pool is not None:
                     left = remaining(self.interruption.deadline())
                     self._pool.drain(DRAIN if left is None else max(0.0, min(DRAIN, left)))
