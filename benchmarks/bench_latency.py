@@ -68,11 +68,13 @@ def run_suite(proxy: RttProxy, emulator_pid: int, profile: str, concurrency: str
         if concurrency != "default":
             command += ["--concurrency", concurrency]
         sent, emulator_cpu = proxy.requests, cpu_seconds(emulator_pid)
-        started = time.perf_counter()
+        proxy.mark()
+        started, began = time.perf_counter(), time.monotonic()
         with open(Path(tmp) / "console.txt", "w+") as console:
             proc = subprocess.Popen(command, stdout=console, stderr=subprocess.STDOUT, text=True, cwd=tmp)
             code, cpu, rss = _wait(proc)
             wall = time.perf_counter() - started
+            ended = time.monotonic()
             console.seek(0)
             tail = console.read()[-2000:]
         summary_path = Path(tmp) / "summary.json"
@@ -91,6 +93,9 @@ def run_suite(proxy: RttProxy, emulator_pid: int, profile: str, concurrency: str
         "suite_cpu_s": round(cpu, 2),
         "emulator_cpu_s": round(cpu_seconds(emulator_pid) - emulator_cpu, 2),
         "peak_rss_mb": round(rss, 1),
+        # Before the first request (start-up, preflight's first) and after the last one (cleanup, reports).
+        "first_request_s": round((proxy.first_request or ended) - began, 2),
+        "after_last_request_s": round(ended - (proxy.last_request or ended), 2),
         "throttle": summary.get("throttle"),
         "results": {
             "verdict": summary["verdict"],
@@ -145,9 +150,10 @@ def _same(row: dict[str, Any], serial: dict[str, Any] | None) -> str:
 
 def report(rows: list[dict[str, Any]], bare: list[dict[str, Any]], rtt: float) -> list[str]:
     lines = [f"round trip {rtt:g} ms added to every request (benchmarks/rtt_proxy.py), HTTP emulator", ""]
+    lines.append("1st req: seconds from the start to the first request; tail s: after the last request to the exit")
     head = (
-        f"{'run':<28} {'wall s':>7} {'requests':>8} {'req/s':>7} {'CPU s':>6} {'RSS MB':>7}  {'verdict':<14}"
-        f" {'same as c=1':<11} target"
+        f"{'run':<28} {'wall s':>7} {'1st req':>7} {'tail s':>6} {'requests':>8} {'req/s':>7} {'CPU s':>6} "
+        f"{'RSS MB':>7}  {'verdict':<14} {'same as c=1':<11} target"
     )
     lines += [head, "-" * len(head)]
     serial = {r["profile"]: r for r in rows if r["concurrency"] == "1"}
@@ -161,7 +167,8 @@ def report(rows: list[dict[str, Any]], bare: list[dict[str, Any]], rtt: float) -
         if row["profile"] == "quick" and row["concurrency"] != "1":
             note += f" (goal {GOAL_QUICK_S:.0f} s {'MET' if row['wall_s'] <= GOAL_QUICK_S else 'MISSED'})"
         lines.append(
-            f"{name:<28} {row['wall_s']:>7.1f} {row['requests']:>8} {row['requests_per_s']:>7.1f} "
+            f"{name:<28} {row['wall_s']:>7.1f} {row['first_request_s']:>7.1f} {row['after_last_request_s']:>6.1f} "
+            f"{row['requests']:>8} {row['requests_per_s']:>7.1f} "
             f"{row['suite_cpu_s']:>6.1f} {row['peak_rss_mb']:>7.1f}  {row['verdict']:<14} "
             f"{_same(row, serial.get(row['profile'])):<11} {note}"
         )
@@ -169,7 +176,8 @@ def report(rows: list[dict[str, Any]], bare: list[dict[str, Any]], rtt: float) -
     for run in bare:
         mark = " (best)" if run is best and len(bare) > 1 else ""
         lines.append(
-            f"{'bare schemathesis -w ' + str(run['workers']):<28} {run['wall_s']:>7.1f} {run['requests']:>8} "
+            f"{'bare schemathesis -w ' + str(run['workers']):<28} {run['wall_s']:>7.1f} {'':>7} {'':>6} "
+            f"{run['requests']:>8} "
             f"{run['requests_per_s']:>7.1f} {'':>6} {'':>7}  exit {run['exit_code']:<9} {'':<11}{mark} "
             f"{run['summary'][:60]}"
         )

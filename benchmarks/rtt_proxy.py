@@ -18,6 +18,7 @@ import contextlib
 import socket
 import sys
 import threading
+import time
 from collections.abc import Sequence
 from types import TracebackType
 
@@ -44,11 +45,18 @@ class RttProxy:
         self.rtt = rtt_ms / 1000.0
         self.requests = 0
         self.connections = 0
+        self.first_request: float | None = None  # time.monotonic() of the first and last request since ``mark``
+        self.last_request: float | None = None
+        self.timeline: list[float] | None = None  # a list here collects every request's time.monotonic()
         self._port = port
         self._loop = _new_loop()
         self._server: asyncio.Server | None = None
         self._thread: threading.Thread | None = None
         self._ready = threading.Event()
+
+    def mark(self) -> None:
+        """Start timing anew: ``first_request`` and ``last_request`` are since now."""
+        self.first_request = self.last_request = None
 
     @property
     def port(self) -> int:
@@ -85,6 +93,10 @@ class RttProxy:
             while chunk := await reader.read(65536):
                 if upstream and chunk.startswith(_METHODS):
                     self.requests += 1
+                    self.last_request = time.monotonic()
+                    self.first_request = self.first_request or self.last_request
+                    if self.timeline is not None:
+                        self.timeline.append(self.last_request)
                 queue.put_nowait((loop.time() + self.half + extra, chunk))
                 extra = 0.0
         except (ConnectionError, OSError):

@@ -72,6 +72,34 @@ def fix_positive_body(
     return fixed
 
 
+def own_dashboard(body: JSON, *, dashboards: Sequence[int | None]) -> JSON:
+    """A body whose ``dashboard`` DRF would look up as a pk (an int, or a string or float it coerces), pointed
+    at one of the run's own dashboards, in the type it was generated in ("37" stays a string, 5.5 a float).
+
+    Negative bodies are sent as generated, and their foreign keys are random: a target may still accept one
+    (DRF coerces "37"), and would attach the widget to whatever dashboard 37 is, possibly one another check of
+    the run is watching (a concurrent case counting its dashboard's widgets). Whatever else the body negates,
+    it now names a dashboard nobody checks the widgets of.
+    """
+    choices = [d for d in dashboards if d is not None]
+    if not isinstance(body, dict) or not choices:
+        return body
+    value = body.get("dashboard")
+    if value is None or not _coercible_integer(value, pk=True):
+        return body
+    own = _pick(choices, value)
+    assert own is not None
+    new: JSON
+    if isinstance(value, int):
+        new = own
+    elif isinstance(value, float):
+        new = own + (value - math.floor(value))  # the fraction DRF's int() drops
+    else:
+        core = str(value).strip()
+        new = str(value).replace(core, str(own), 1) if core else str(own)
+    return {**body, "dashboard": new}
+
+
 #: Operators whose value has one natural type. The published schema leaves ``value`` untyped and the API's
 #: checking of it is unknown (reference Part C): a target may refuse ``{"op": "in", "value": 5}`` or store it.
 #: Positive bodies keep to the type both kinds of target accept, so neither is failed for its choice.

@@ -122,16 +122,17 @@ class SuiteSession:
             raise SuiteError(f"the run cannot go on: {self.fatal}")
         if not self.started:
             self.started = True
-            try:
-                self.engine.__enter__()
-                self.engine.preflight()
-            except SuiteError as exc:
-                self.fatal = self.engine.result.fatal = f"{type(exc).__name__}: {exc}"
-                raise
             from conformance.engine import properties
 
             stages = properties.STAGES if self.stages is None else self.stages
             requirements = self.engine.catalogue.requirements if self.requirements is None else self.requirements
+            try:
+                self.engine.__enter__()
+                self.engine.warm_up(tuple(stages))  # --concurrency: generation overlaps the preflight's round trips
+                self.engine.preflight()
+            except SuiteError as exc:
+                self.fatal = self.engine.result.fatal = f"{type(exc).__name__}: {exc}"
+                raise
             self.engine.prefetch(tuple(stages), requirements)
         return self.engine
 

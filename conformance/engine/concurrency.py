@@ -24,6 +24,7 @@ lazy imports or Hypothesis's reflection in a worker would otherwise risk.
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import heapq
 import itertools
@@ -38,27 +39,56 @@ T = TypeVar("T")
 
 
 class Baton:
-    """The turn to run Python among the workers; the global ``random`` state travels with it."""
+    """The turn to run Python among the workers, handed over in the order they asked for it (a waiting worker is
+    never overtaken, so every response is processed about as soon as it arrives); the global ``random`` state
+    travels with it."""
 
     def __init__(self) -> None:
-        self._lock = threading.Lock()
+        self._turns = threading.Condition(threading.Lock())
+        self._owner: int | None = None
+        self._waiting: collections.deque[int] = collections.deque()
         self._local = threading.local()
 
     @property
     def held(self) -> bool:
-        return bool(getattr(self._local, "held", False))
+        return self._owner == threading.get_ident()
 
     def take(self) -> None:
-        self._lock.acquire()
-        self._local.held = True
+        me = threading.get_ident()
+        with self._turns:
+            if self._owner is None and not self._waiting:
+                self._owner = me
+            else:
+                self._waiting.append(me)
+                try:
+                    while self._owner != me:
+                        self._turns.wait()
+                except BaseException:  # a signal while the main thread waits: it must not keep a turn it left
+                    if self._owner == me:
+                        self._hand_over()
+                    else:
+                        self._waiting.remove(me)
+                    raise
         state = getattr(self._local, "random_state", None)
         if state is not None:
             random.setstate(state)
 
     def give(self) -> None:
+        if not self.held:
+            return
         self._local.random_state = random.getstate()
-        self._local.held = False
-        self._lock.release()
+        with self._turns:
+            self._hand_over()
+
+    def _hand_over(self) -> None:
+        self._owner = self._waiting.popleft() if self._waiting else None
+        self._turns.notify_all()
+
+    def pause(self) -> None:
+        """Let the workers that asked for a turn run, then go on (a long computation's courtesy)."""
+        if self.held and self._waiting:
+            self.give()
+            self.take()
 
     @contextlib.contextmanager
     def holding(self) -> Iterator[None]:
@@ -70,7 +100,7 @@ class Baton:
 
     @contextlib.contextmanager
     def released(self) -> Iterator[None]:
-        """Let another worker run while this one waits; a no-op for a thread without the baton (the main one)."""
+        """Let another worker run while this one waits; a no-op for a thread without the baton."""
         if not self.held:
             yield
             return

@@ -148,8 +148,20 @@ def _metrics(target: Target, response: httpx.Response, found: Preflight) -> None
         found.metric_note = f"--metric-id not given and {unavailable}"
 
 
+# What ``check`` found, for the run that follows it in this process (``run`` takes it once): the same GETs,
+# seconds apart, would only cost their round trips again.
+_CHECKED: dict[TargetConfig, Preflight] = {}
+
+
+def _key(config: TargetConfig) -> TargetConfig:
+    return replace(config, retries=0, concurrency=1, max_rps=None)
+
+
 def run(target: Target) -> Preflight:
     """Probe the target (GET requests only); ConfigurationError for the user's mistakes."""
+    checked = _CHECKED.pop(_key(target.config), None)
+    if checked is not None:
+        return checked
     found = Preflight()
     metrics = target.request("GET", METRICS_PATH)
     widgets = _check_api(target, metrics)
@@ -187,8 +199,9 @@ def _only_theirs(
 def check(config: TargetConfig) -> None:
     """The preflight on its own, before a run starts: connection errors are left to the run to report
     (with one attempt here, so a silent target is not waited for twice)."""
+    _CHECKED.clear()
     try:
         with Target(replace(config, retries=0)) as target:
-            run(target)
+            _CHECKED[_key(config)] = run(target)
     except TargetUnavailable:
         return

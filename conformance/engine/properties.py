@@ -203,6 +203,8 @@ class UnitJudge:
         mode = case.meta.generation.mode if case.meta is not None else GenerationMode.POSITIVE
         if mode == GenerationMode.POSITIVE:
             env.fix_positive(case)
+        else:
+            env.fix_negative(case)
         is_patch = case.method.upper() == "PATCH"
         # The previous example's GET after is this one's GET before, unless something was sent since.
         before = env.widget_before() if is_patch else None
@@ -211,8 +213,8 @@ class UnitJudge:
         findings = env.st_findings(case, response, self.stage, UNIT_CHECKS)
         if is_patch:
             findings += env.oracle_findings(case, response, before, after, self.stage)
-            if mode == GenerationMode.NEGATIVE and 200 <= response.status_code < 300:
-                env.restore(before, case)
+            if mode == GenerationMode.NEGATIVE and 200 <= response.status_code < 300 and env.stored_invalid(after):
+                env.restore(before, case)  # else the stored state is valid: the GET after is the next one's before
         if not self._auth_probed and is_patch and mode == GenerationMode.POSITIVE and 200 <= response.status_code < 300:
             self._auth_probed = True
             findings += env.auth_probe(case, response, self.stage, known=after)
@@ -325,15 +327,7 @@ class ExplicitStage(Stage):
     needs_preparation = True
 
     def prepare(self) -> list[Any]:
-        env = PropertyEnv(self.ctx, self.ground, widget=False)
-        cases: list[Any] = []
-
-        def collect(case: Any) -> None:
-            cases.append(case)
-
-        config = _test_config(env, self.name, self.profile, self.seed, 1, FOREIGN_WIDGET)
-        create_test(operation=env.patch_op, test_func=collect, config=config)()
-        return cases
+        return generate_explicit(self.ctx, self.name, self.profile)
 
     def parts(self, prepared: list[Any]) -> list[Callable[[], PartResult]]:
         out: list[Callable[[], PartResult]] = []
@@ -358,6 +352,21 @@ class ExplicitStage(Stage):
                     return
 
         return self.run_part(body)
+
+
+def generate_explicit(ctx: RunContext, name: str, profile: Profile) -> list[Any]:
+    """An explicit stage's cases, generated without sending anything (nor needing any fixture)."""
+    env = PropertyEnv(ctx, None, widget=False)
+    cases: list[Any] = []
+    baton = ctx.target.baton
+
+    def collect(case: Any) -> None:
+        cases.append(case)
+        baton.pause()  # generating a few hundred cases takes a while: the other workers' answers wait
+
+    config = _test_config(env, name, profile, stage_seed(ctx.seed, name), 1, FOREIGN_WIDGET)
+    create_test(operation=env.patch_op, test_func=collect, config=config)()
+    return cases
 
 
 def _aim(case: Any, widget: int) -> None:
@@ -413,6 +422,8 @@ class StatefulStage(Stage):
             mode = case.meta.generation.mode if case.meta is not None else GenerationMode.POSITIVE
             if mode == GenerationMode.POSITIVE:
                 env.fix_positive(case)
+            else:
+                env.fix_negative(case)
             if case.method.upper() == "POST" and isinstance(case.body, dict):
                 name = case.body.get("name")
                 case.body = {**case.body, "name": f"{ctx.tag} stateful {name or ''}"[:255]}

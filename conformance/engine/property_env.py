@@ -114,7 +114,8 @@ class PropertyEnv:
     """One part of a stage: its own schema (schemathesis's generation settings are per schema) and, for the
     PATCH stages, its own widget, whose GET-before/after bookkeeping (``last_read``) only this part changes."""
 
-    def __init__(self, ctx: RunContext, ground: PropertyGround, *, widget: bool = True) -> None:
+    def __init__(self, ctx: RunContext, ground: PropertyGround | None, *, widget: bool = True) -> None:
+        """``ground`` None: an env that only generates (no fixture, nothing to calibrate against)."""
         self.ctx = ctx
         self.contract = ctx.contract
         self.ground = ground
@@ -126,13 +127,13 @@ class PropertyEnv:
         )
         self.schema.config.update(base_url=ctx.target.base_url, headers={API_KEY_HEADER: key})
         self.patch_op = self.schema[PATCH_PATH]["PATCH"]
-        self.dashboard_filters = ground.dashboard_filters
-        self.metric_names = ground.metric_names
-        self.dashboards = ground.dashboards
-        self.metrics = ground.metrics
+        self.dashboard_filters: dict[int | None, Any] = ground.dashboard_filters if ground else {}
+        self.metric_names: dict[int, str | None] = ground.metric_names if ground else {}
+        self.dashboards: list[int | None] = ground.dashboards if ground else []
+        self.metrics: list[int | None] = ground.metrics if ground else []
         self.last_read: dict[str, Any] | None = None  # the widget as the last GET showed it
         self.widget_id: int = FOREIGN_WIDGET
-        if widget:
+        if widget and ground is not None:
             created = ctx.fixtures.create(
                 "widget", WIDGET_FIXTURE | {"dashboard": ground.first_dashboard}, label="property-w"
             )
@@ -191,6 +192,17 @@ class PropertyEnv:
         body = getattr(case, "body", None)
         if isinstance(body, dict):
             case.body = calibration.fix_positive_body(body, dashboards=self.dashboards, metrics=self.metrics)
+
+    def fix_negative(self, case: Any) -> None:
+        """A negative body's dashboard, if a target could read it as one, is one of the ground's (calibration)."""
+        body = getattr(case, "body", None)
+        if isinstance(body, dict):
+            case.body = calibration.own_dashboard(body, dashboards=self.dashboards)
+
+    def stored_invalid(self, after: dict[str, Any] | None) -> bool:
+        """Whether the widget as read is unknown or breaks the Widget schema (an accepted invalid PATCH stored
+        something every later answer would echo, failing the schema checks of examples that did nothing wrong)."""
+        return after is None or bool(self.contract.errors({"$ref": "#/components/schemas/Widget"}, after))
 
     # -- judging -------------------------------------------------------------------------------------------
     def st_findings(

@@ -247,6 +247,8 @@ class Engine:
         self._ground: PropertyGround | FixtureError | FixtureAnswerInvalid | None = None
         self._pool: Pool | None = None
         self._stage_jobs: dict[str, _StageJob] = {}
+        self._generated: dict[str, Future[list[Any]]] = {}  # explicit stages' cases, generating ahead (warm_up)
+        self._generating_since: dict[str, float] = {}
         self._case_jobs: dict[str, list[Future[CaseResult]]] = {}
         self._generation = contextlib.ExitStack()
 
@@ -292,14 +294,46 @@ class Engine:
         assert self.ctx is not None
         return cases.run_case(self.ctx, requirement, case)
 
+    def _workers(self) -> Pool | None:
+        """The worker threads (started on first need), or None for a serial run."""
+        assert self.ctx is not None
+        if self.config.concurrency <= 1:
+            return None
+        if self._pool is None:
+            self._pool = Pool(self.config.concurrency, self.ctx.target.baton)
+        return self._pool
+
+    def warm_up(self, stages: Sequence[str]) -> None:
+        """Start generating the explicit stages' cases (CPU only, no request) on worker threads, so it overlaps
+        the preflight's and the fixtures' round trips; a no-op for a serial run."""
+        assert self.ctx is not None
+        pool = self._workers()
+        if pool is None:
+            return
+        for name in stages:
+            if name in properties.EXPLICIT_STAGES and name not in self._generated:
+                generate = partial(properties.generate_explicit, self.ctx, name, self.profile)
+                self._generated[name] = pool.submit(generate, seed=properties.stage_seed(self.seed, name), priority=0)
+                self._generating_since[name] = time.perf_counter()
+
     def prefetch(self, stages: Sequence[str], requirements: Sequence[Requirement]) -> None:
         """Start the named stages and the requirements' cases on worker threads (``config.concurrency`` of
         them); a no-op for a serial run. The property stages go first: their parts are the longest chains."""
         assert self.ctx is not None
-        if self.config.concurrency <= 1 or self._pool is not None:
+        pool = self._workers()
+        if pool is None or self._stage_jobs or self._case_jobs:
             return
-        pool = self._pool = Pool(self.config.concurrency, self.ctx.target.baton)
-        self.ctx.target.baton.take()  # this thread runs only while no worker does (concurrency.py)
+        # From here this thread runs only while no worker does (concurrency.py); before, it only ran the preflight
+        # (httpx and JSON), beside the workers generating cases.
+        self.ctx.target.baton.take()
+        self.warm_up(stages)
+        for requirement in requirements:  # the workers start on these while this thread creates the stages' ground
+            self._case_jobs[requirement.id] = [
+                pool.submit(
+                    partial(self._run_case, requirement, case), seed=self._case_seed(requirement, case), priority=2
+                )
+                for case in requirement.cases
+            ]
         ground = self._property_ground() if stages else None
         for name in stages:
             if not isinstance(ground, PropertyGround):
@@ -307,17 +341,10 @@ class Engine:
             stage = properties.stage_for(self.ctx, ground, name, self.profile)
             job = self._stage_jobs[name] = _StageJob(stage)
             if stage.needs_preparation:
-                prepared = pool.submit(partial(self._prepare, job), seed=stage.seed, priority=0)
-                prepared.add_done_callback(partial(self._fan_out, job))
+                job.prepared_at = self._generating_since.get(name)
+                self._generated[name].add_done_callback(partial(self._fan_out, job))
             else:
                 job.parts.set_result(self._submit_parts(stage, None))
-        for requirement in requirements:
-            self._case_jobs[requirement.id] = [
-                pool.submit(
-                    partial(self._run_case, requirement, case), seed=self._case_seed(requirement, case), priority=2
-                )
-                for case in requirement.cases
-            ]
 
     def _submit_parts(self, stage: properties.Stage, prepared: Any) -> list[Future[properties.PartResult]]:
         assert self._pool is not None
@@ -325,10 +352,6 @@ class Engine:
             self._pool.submit(part, seed=properties.part_seed(stage.seed, index), priority=1)
             for index, part in enumerate(stage.parts(prepared))
         ]
-
-    def _prepare(self, job: _StageJob) -> Any:
-        job.prepared_at = time.perf_counter()
-        return job.stage.prepare()
 
     def _fan_out(self, job: _StageJob, prepared: Future[Any]) -> None:
         """An explicit stage's cases are generated: its slices join the queue (or its failure stands)."""
@@ -425,6 +448,7 @@ class Engine:
     def run_all(self) -> RunResult:
         """Everything, in the order the pytest plugin uses too: stages first, then requirements."""
         try:
+            self.warm_up(properties.STAGES)
             self.preflight()
             self.prefetch(properties.STAGES, self.catalogue.requirements)
             self.run_stages()
@@ -439,7 +463,9 @@ class Engine:
         """Stop the workers, delete what the run created and close the target; after a stop, by the deadline
         it set (a worker's creating POST in flight gets POST_GRACE to answer first, so its id is known)."""
         with self.interruption.finishing():
-            if self._pool is not None:
+            if self._pool is not None and self.target is not None:
+                if not self.target.baton.held:  # a signal reached this thread while it waited for its turn
+                    self.target.baton.take()  # from here the workers stay still
                 self.interruption.halt()
                 self._pool.stop()
                 self.interruption.settle(POST_GRACE)
