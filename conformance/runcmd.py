@@ -14,6 +14,7 @@ import pytest
 from conformance.engine import preflight, results
 from conformance.engine.errors import ConfigurationError
 from conformance.engine.interrupt import as_keyboard_interrupt
+from conformance.engine.throttle import Throttle
 from conformance.engine.verdict import ExitCode, Verdict
 from conformance.reporting import console
 from conformance.settings import RunOptions, build
@@ -95,6 +96,9 @@ def _run_suite(options: RunOptions) -> int:
     if data["verdict"] != Verdict.INTERRUPTED:  # an interrupted run's table would list a fraction as if whole
         print(console.table(data))
         print()
+    throttled = Throttle.line(data.get("throttle"))
+    if throttled:
+        print(throttled)
     print(console.verdict(data))
     print(f"reports: {summary_path}, {report_dir / results.JUNIT}, {report_dir / 'allure-results'}")
     for note in data.get("notes") or []:

@@ -31,6 +31,8 @@ def summary(result: RunResult, *, contract_version: str, contract_sha256: str, c
         "finished_at": result.finished_at,
         "seconds": result.seconds,
         "requests": result.requests,
+        "concurrency": result.concurrency,
+        "throttle": result.throttle,
         "totals": result.totals(),
         "verdict": judgement.verdict.value,
         "verdict_line": judgement.line(),

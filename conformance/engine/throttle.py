@@ -15,6 +15,7 @@ from __future__ import annotations
 import threading
 import time
 from dataclasses import dataclass, field
+from typing import Any
 
 
 @dataclass
@@ -45,6 +46,21 @@ class Throttle:
             if until > self._paused_until:
                 self.paused_seconds += until - max(now, self._paused_until)
                 self._paused_until = until
+
+    @staticmethod
+    def line(recorded: dict[str, Any] | None) -> str | None:
+        """For the console, from ``summary.json``'s ``throttle``: how the run was paced, if it was."""
+        if not recorded:
+            return None
+        said = []
+        if recorded.get("responses_429"):
+            said.append(
+                f"the target answered 429 {recorded['responses_429']} time(s); every worker waited out its "
+                f"Retry-After: the run was paused {recorded.get('paused_seconds', 0):.1f} s in all"
+            )
+        if recorded.get("max_rps"):
+            said.append(f"requests were spaced to at most {recorded['max_rps']:g} per second (--max-rps)")
+        return "throttled: " + "; ".join(said) if said else None
 
     def as_dict(self) -> dict[str, float | int | None]:
         return {
