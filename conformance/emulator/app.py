@@ -7,7 +7,8 @@ from pathlib import Path
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.types import Receive, Scope, Send
+from starlette.routing import Router
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from conformance import contract as contract_module
 from conformance.contract import Contract
@@ -20,21 +21,55 @@ from conformance.emulator.store import Store
 from conformance.emulator.timestamps import now_us
 
 
-async def _server_error(request: Request, exc: Exception) -> Response:
+def _server_error() -> Response:
     # Last resort only: every known bad input has its own 4xx before reaching here.
     body = jsonio.dumps({"detail": message("server_error")})
     return Response(body, status_code=500, media_type="application/json")
 
 
 class _Endpoint:
-    """A raw ASGI endpoint for every path and method: URL resolution is the Behaviour's (Django's rules)."""
+    """A raw ASGI endpoint for every path and method: URL resolution is the Behaviour's (Django's rules).
+
+    An exception in the Behaviour answers 500 (Django's handler500 with DEBUG off) and goes on to the server,
+    which logs it, as Starlette's ServerErrorMiddleware would do.
+    """
 
     def __init__(self, behaviour: Behaviour) -> None:
         self.behaviour = behaviour
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        response = self.behaviour.render(await self.behaviour.dispatch(Request(scope, receive)))
+        try:
+            response = self.behaviour.render(await self.behaviour.dispatch(Request(scope, receive)))
+        except Exception:
+            await _server_error()(scope, receive, send)
+            raise
         await response(scope, receive, send)
+
+
+class _Direct:
+    """HTTP straight to the endpoint; the rest (lifespan) to Starlette's router."""
+
+    def __init__(self, router: Router, endpoint: _Endpoint) -> None:
+        self.router, self.endpoint = router, endpoint
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            await self.endpoint(scope, receive, send)
+        else:
+            await self.router(scope, receive, send)
+
+
+class _Emulator(Starlette):
+    """Starlette without its per-request layers (error and exception middleware, routing): the endpoint answers
+    every path and handles its own last-resort 500, so they only cost time on the hot path."""
+
+    def build_middleware_stack(self) -> ASGIApp:
+        endpoint = self.router.default
+        assert isinstance(endpoint, _Endpoint)
+        app: ASGIApp = _Direct(self.router, endpoint)
+        for cls, args, kwargs in reversed(self.user_middleware):
+            app = cls(app, *args, **kwargs)
+        return app
 
 
 def create_app(
@@ -58,7 +93,7 @@ def create_app(
         with store.transaction():
             plant(store, seed if guesses == seed.guesses else Seed(seed.tenants, guesses), now_us())
     impl = behaviour(store, contract, max_body_bytes=max_body_bytes, guesses=guesses)
-    app = Starlette(exception_handlers={Exception: _server_error})
+    app = _Emulator()
     # No Starlette routes: every path (a newline in it too) reaches the Behaviour, which resolves it as Django does.
     app.router.default = _Endpoint(impl)
     app.router.redirect_slashes = False  # the slash redirect is Django's (CommonMiddleware), in the Behaviour

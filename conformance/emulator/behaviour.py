@@ -144,6 +144,7 @@ class Behaviour:
             contract, "Dashboard", "Dashboard", {n: s.kind for n, s in self.dashboard_fields.items()}
         )
         self.serializer_info = {"widget": widget_info.fields(), "dashboard": dashboard_info.fields(nested=widget_info)}
+        self._written: WidgetRow | None = None  # the widget as the last write stored it (apply_widget_patch)
 
     # Pipeline -----------------------------------------------------------------------------------------
 
@@ -503,13 +504,23 @@ class Behaviour:
         return self.store.insert_widget(tenant.id, {**defaults, **values}, self.now())
 
     def apply_widget_patch(self, widget: WidgetRow, changes: Mapping[str, JSON]) -> None:
-        """Write only the sent fields (one UPDATE of those columns), bumping ``updated_at``.
+        """Write only the sent fields (one UPDATE of those columns), bumping ``updated_at``; the widget as stored
+        is kept for the answer (``written``), which then needs no read of its own.
 
         PUT writes the same way: DRF's ``update()`` sets the validated fields only, so a field PUT does not send
         keeps its value; what differs is validation (required fields must be present).
         """
-        if not self.store.update_widget(widget.id, changes, self.next_timestamp):
+        stored = self.store.write_widget(widget, changes, self.next_timestamp)
+        if stored is None:
             raise self.not_found()  # deleted while this request's body was being read
+        self._written = stored
+
+    def written(self, tenant: Tenant, widget: WidgetRow) -> WidgetRow:
+        """The widget as the write just stored it; read again if a variant's write went around the store's."""
+        stored, self._written = self._written, None
+        if stored is not None and stored.id == widget.id:
+            return stored
+        return self.find_widget(tenant, str(widget.id))
 
     def delete_widget(self, widget: WidgetRow) -> None:
         self.store.delete_widget(widget.id)
@@ -665,16 +676,19 @@ class Behaviour:
         return Reply(200, self.represent_widget(self.find_widget(tenant, request.path_params["id"])))
 
     async def dashboards_widgets_partial_update(self, tenant: Tenant, request: Request) -> Reply:
+        """One read (the lookup), one write; the answer is the widget as written."""
         widget = self.find_widget(tenant, request.path_params["id"])
         changes = self.validate_widget(tenant, await self.request_data(request), partial=True)
+        self._written = None  # no await from here to the answer: no other request's write comes between
         self.apply_widget_patch(widget, changes)
-        return self._widget_reply(tenant, widget.id)
+        return Reply(200, self.represent_widget(self.written(tenant, widget)))
 
     async def dashboards_widgets_update(self, tenant: Tenant, request: Request) -> Reply:
         widget = self.find_widget(tenant, request.path_params["id"])
         values = self.validate_widget(tenant, await self.request_data(request), partial=False)
+        self._written = None
         self.apply_widget_patch(widget, values)
-        return self._widget_reply(tenant, widget.id)
+        return Reply(200, self.represent_widget(self.written(tenant, widget)))
 
     async def dashboards_widgets_destroy(self, tenant: Tenant, request: Request) -> Reply:
         self.delete_widget(self.find_widget(tenant, request.path_params["id"]))

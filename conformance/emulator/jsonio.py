@@ -30,11 +30,18 @@ def loads_strict(raw: bytes) -> JSON:
         raise ValueError(str(error)) from None
 
 
+# The compact encoder every answer without an indent uses, built once (json.dumps builds one per call).
+_COMPACT = json.JSONEncoder(ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+
+
 def dumps(body: JSON, indent: int | None = None) -> bytes:
     """UTF-8 JSON as DRF's ``JSONRenderer`` writes it: compact (or indented as the Accept header asked), U+2028 and
     U+2029 escaped; lone surrogates echoed from the input are written as ``\\uXXXX`` escapes."""
     separators = (",", ":") if indent is None else (",", ": ")
-    text = json.dumps(body, ensure_ascii=False, allow_nan=False, separators=separators, indent=indent)
+    if indent is None:
+        text = _COMPACT.encode(body)
+    else:
+        text = json.dumps(body, ensure_ascii=False, allow_nan=False, separators=separators, indent=indent)
     if "\u2028" in text or "\u2029" in text:  # valid JSON, but not valid JavaScript
         text = text.replace("\u2028", "\\u2028").replace("\u2029", "\\u2029")
     try:

@@ -8,6 +8,7 @@ import threading
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -108,8 +109,18 @@ class WidgetRow:
     metric_name: str | None  # joined: the name of the metric the widget plots now
 
 
+_WIDGET_FIELDS = WidgetRow.__slots__  # the constructor's order (dataclasses.replace is slow on the hot path)
+
+
 def _loads(text: str | None) -> JSON:
-    return None if text is None else json.loads(text)
+    return None if text is None else _parsed(text)
+
+
+@lru_cache(maxsize=4096)
+def _parsed(text: str) -> JSON:
+    # Every read of a widget parses its filters, its metadata and its dashboard's filters, mostly the same few
+    # texts again. The values are shared between reads: nothing changes them (answers only serialize them).
+    return json.loads(text)
 
 
 def _encode(column: str, value: JSON) -> JSON:
@@ -141,10 +152,17 @@ def _metric(row: tuple[Any, ...]) -> MetricRow:
 
 
 class Store:
-    """All state of the emulator; every method is atomic under one lock."""
+    """All state of the emulator; every method is atomic under one lock.
+
+    In memory (no ``db`` file), widgets as last read or written are also kept as rows, so a widget's lookup (every
+    PATCH, GET, PUT and DELETE starts with one) costs no query: a write through the store replaces or drops the
+    row; any other write (a dashboard's filters, a deletion cascading, a transaction) drops them all. A ``db``
+    file could be written by another process, so it is always read.
+    """
 
     def __init__(self, db: str | Path | None = None) -> None:
         self._lock = threading.RLock()
+        self._rows: dict[int, WidgetRow] | None = {} if db is None else None
         self._conn = sqlite3.connect(
             ":memory:" if db is None else str(db),
             check_same_thread=False,
@@ -168,9 +186,18 @@ class Store:
         with self._lock:
             self._conn.close()
 
+    def _forget(self, widget: int | None = None) -> None:
+        """Drop the kept row of ``widget``, or every kept row (what a write may have changed is read again)."""
+        if self._rows is not None:
+            if widget is None:
+                self._rows.clear()
+            else:
+                self._rows.pop(widget, None)
+
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
         with self._lock:
+            self._forget()  # the caller writes through the connection: nothing kept can be trusted after
             self._conn.execute("BEGIN")
             try:
                 yield self._conn
@@ -178,6 +205,7 @@ class Store:
                 self._conn.execute("ROLLBACK")
                 raise
             self._conn.execute("COMMIT")
+            self._forget()
 
     def _add_missing_columns(self) -> None:
         for table, columns in _ADDED_COLUMNS.items():
@@ -225,6 +253,7 @@ class Store:
                     None if enum_values is None else json.dumps(enum_values),
                 ),
             )
+            self._forget()  # a widget's metric_name could be this metric's
             return int(cursor.lastrowid or 0)
 
     def metric(self, id_: int) -> MetricRow | None:
@@ -274,7 +303,9 @@ class Store:
         return self._insert("dashboards", DASHBOARD_COLUMNS, tenant, values, now, id_)
 
     def update_dashboard(self, id_: int, values: Mapping[str, JSON], bump: Callable[[int], int]) -> bool:
-        return self._update("dashboards", DASHBOARD_COLUMNS, id_, values, bump)
+        with self._lock:
+            self._forget()  # the widgets on it show its filters (effective_filters)
+            return self._update("dashboards", DASHBOARD_COLUMNS, id_, values, bump)
 
     def delete_dashboard(self, id_: int) -> None:
         """Delete a dashboard and, like the documented cascade, every widget on it."""
@@ -288,8 +319,13 @@ class Store:
         if id_ not in _INT64:
             return None
         with self._lock:
+            if self._rows is not None and id_ in self._rows:
+                return self._rows[id_]
             row = self._conn.execute(_WIDGET_SELECT + "WHERE w.id = ?", (id_,)).fetchone()
-        return None if row is None else _widget(row)
+            found = None if row is None else _widget(row)
+            if found is not None and self._rows is not None:
+                self._rows[id_] = found
+        return found
 
     def widgets_on(self, dashboard: int) -> list[WidgetRow]:
         with self._lock:
@@ -322,10 +358,51 @@ class Store:
         return self._insert("widgets", WIDGET_COLUMNS, tenant, values, now, id_)
 
     def update_widget(self, id_: int, values: Mapping[str, JSON], bump: Callable[[int], int]) -> bool:
-        return self._update("widgets", WIDGET_COLUMNS, id_, values, bump)
+        with self._lock:
+            self._forget(id_)
+            return self._update("widgets", WIDGET_COLUMNS, id_, values, bump)
+
+    def write_widget(self, row: WidgetRow, values: Mapping[str, JSON], bump: Callable[[int], int]) -> WidgetRow | None:
+        """Set only the given columns and a bumped ``updated_at`` of the widget ``row`` was read as, and return it
+        as a read would now find it, without reading it again (DRF answers from the instance it saved, too).
+
+        One statement when nothing wrote the widget since ``row`` was read (its ``updated_at`` is unchanged):
+        otherwise it is read again and written from there. Only a changed dashboard or metric costs a lookup
+        (their filters and name are part of the answer). None: the widget is gone.
+        """
+        columns = [c for c in WIDGET_COLUMNS if c in values]
+        encoded = {c: _encode(c, values[c]) for c in columns}
+        assignments = "".join(f"{c} = ?, " for c in columns)
+        sql = f"UPDATE widgets SET {assignments}updated_at = ? WHERE id = ? AND updated_at = ?"
+        with self._lock:
+            current: WidgetRow | None = row
+            while current is not None:
+                stamp = bump(current.updated_at)
+                done = self._conn.execute(sql, [*encoded.values(), stamp, current.id, current.updated_at])
+                if done.rowcount:
+                    break
+                self._forget(row.id)  # written meanwhile (or deleted): from what is there now
+                current = self.widget(row.id)
+            if current is None:
+                return None
+            changed: dict[str, JSON] = {c: _loads(v) if c in _JSON_COLUMNS else v for c, v in encoded.items()}
+            if "dashboard" in changed and changed["dashboard"] != current.dashboard:
+                found = self._conn.execute("SELECT filters FROM dashboards WHERE id = ?", (changed["dashboard"],))
+                filters = found.fetchone()
+                changed["dashboard_filters"] = None if filters is None else _loads(filters[0])
+            if "metric" in changed and changed["metric"] != current.metric:
+                found = self._conn.execute("SELECT name FROM metrics WHERE id = ?", (changed["metric"],))
+                name = found.fetchone()
+                changed["metric_name"] = None if name is None else name[0]
+            changed["updated_at"] = stamp
+            stored = WidgetRow(*[changed.get(name, getattr(current, name)) for name in _WIDGET_FIELDS])
+            if self._rows is not None:
+                self._rows[stored.id] = stored
+        return stored
 
     def delete_widget(self, id_: int) -> None:
         with self._lock:
+            self._forget(id_)
             self._conn.execute("DELETE FROM widgets WHERE id = ?", (id_,))
 
     # Shared writes ------------------------------------------------------------------------------------

@@ -85,13 +85,19 @@ def test_workload_bodies_are_small_json_objects() -> None:
 
 
 def test_checks_pass_and_miss() -> None:
-    prism = bench_http.TargetResult("prism", started=True, runs={"wrk": {"rps": 1000.0, "p99_ms": 9.0}})
+    def run(rps: float, cpu_ms: float) -> dict[str, float]:
+        return {"rps": rps, "p99_ms": 9.0, "server_cpu_ms_per_req": cpu_ms}
+
+    prism = bench_http.TargetResult("prism", started=True, runs={"wrk": run(1000.0, 1.0)})
+    tuned = bench_http.TargetResult("prism-tuned", started=True, runs={"wrk": run(2000.0, 0.5)})
     emu = bench_http.TargetResult(
-        "emulator", started=True, peak_rss_mb=200.0, runs={"wrk": {"rps": 3500.0, "p99_ms": 30.0}}
+        "emulator", started=True, peak_rss_mb=200.0, runs={"wrk": {**run(3500.0, 0.2), "p99_ms": 30.0}}
     )
-    ratios, checks = bench_http.compute_checks({"prism": prism, "emulator": emu}, ["wrk"])
-    assert ratios["wrk"] == pytest.approx(3.5)
-    assert [c["ok"] for c in checks] == [True, False, False]
+    ratios, checks = bench_http.compute_checks({"prism": prism, "prism-tuned": tuned, "emulator": emu}, ["wrk"])
+    assert ratios["prism/wrk"] == pytest.approx(3.5) and ratios["prism-tuned/wrk"] == pytest.approx(1.75)
+    assert ratios["prism-tuned/wrk cpu"] == pytest.approx(2.5)
+    assert [c["ok"] for c in checks] == [True, False, False, False]
+    assert "emulator req/s >= 3x prism-tuned" in [c["check"] for c in checks]
 
 
 def test_run_server_raises_when_the_process_dies() -> None:
