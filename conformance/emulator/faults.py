@@ -15,7 +15,8 @@ from conformance.contract import Contract
 from conformance.emulator import jsonio
 from conformance.emulator.app import create_app
 from conformance.emulator.behaviour import Behaviour, Reply
-from conformance.emulator.errors import ApiError, FieldError, message
+from conformance.emulator.errors import ApiError, DjangoPage, FieldError, message, not_found_page
+from conformance.emulator.negotiation import unsupported
 from conformance.emulator.routing import Route
 from conformance.emulator.store import DashboardRow, Store, Tenant, WidgetRow
 from conformance.emulator.validation import FieldSpec
@@ -126,6 +127,35 @@ class CrossTenantReadable(Fault):
         return Reply(200, self.represent_widget(row))
 
 
+class WidgetListUnscoped(Fault):
+    """The widget list is not filtered by the caller: every tenant's widgets are listed."""
+
+    breaks = ("WPATCH-TEN-04",)
+
+    async def dashboards_widgets_list(self, tenant: Tenant, request: Request) -> Reply:
+        dashboard = self.query_integer(request, "dashboard_id")
+        rows = sorted(
+            (row for owner in self.store.tenants() for row in self.store.widgets_page(owner.id, dashboard, 1 << 30, 0)),
+            key=lambda row: row.id,
+        )
+        current = self.paginate(request, len(rows))
+        shown = rows[current.offset : current.offset + current.size]
+        return Reply(200, self.paginated(request, current, [self.represent_widget(row) for row in shown]))
+
+
+class DashboardIdCrossesTenants(Fault):
+    """``dashboard_id`` on the widget list scopes to that dashboard's owner, not to the caller: an IDOR."""
+
+    breaks = ("WPATCH-TEN-04",)
+
+    async def dashboards_widgets_list(self, tenant: Tenant, request: Request) -> Reply:
+        dashboard = self.query_integer(request, "dashboard_id")
+        row = self.store.dashboard(dashboard) if dashboard is not None else None
+        if row is not None and row.tenant != tenant.id:
+            tenant = next(owner for owner in self.store.tenants() if owner.id == row.tenant)
+        return await super().dashboards_widgets_list(tenant, request)
+
+
 class SecondTenantAttachesToFirstDashboards(Fault):
     """A one-way leak: the tenant seeded second may attach its widgets to the first tenant's dashboards."""
 
@@ -180,6 +210,18 @@ class MissingBodyRejected(Fault):
         if request.headers.get("content-length", "0") == "0" and "transfer-encoding" not in request.headers:
             raise ApiError(400, {"non_field_errors": [message("no_data")]})
         return await super().request_data(request)
+
+
+class FormBodiesRefused(Fault):
+    """Form-encoded and multipart bodies answer 415 although the published spec declares both for the PATCH."""
+
+    breaks = ("WPATCH-CT-02",)
+
+    def select_parser(self, content_type: str | None) -> tuple[str, str]:
+        found = super().select_parser(content_type)
+        if found[0] != "application/json":
+            raise unsupported(content_type)
+        return found
 
 
 class DashboardChangeIgnored(Fault):
@@ -637,6 +679,27 @@ class UnknownKeysRejected(Fault):
         return super().validate_widget(tenant, data, partial=partial)
 
 
+class MissingSlashNotRedirected(Fault):
+    """A path without its trailing slash gets a 404 (APPEND_SLASH off) instead of Django's 301 to the slash path."""
+
+    breaks = ("WPATCH-SLASH-01",)
+
+    def unresolved(self, request: Request) -> DjangoPage:
+        return not_found_page()
+
+
+class HeadAndOptionsRefused(Fault):
+    """HEAD and OPTIONS answer 405, as if the view served only the methods the docs have pages for."""
+
+    breaks = ("WPATCH-METHOD-02",)
+
+    def operation(self, route: Route, method: str) -> str | None:
+        return None if method == "HEAD" else super().operation(route, method)
+
+    def options(self, route: Route, tenant: Tenant, request: Request) -> Reply:
+        raise self.method_not_allowed("OPTIONS", route)
+
+
 class UnrecognisedMethodsAnswered501(Fault):
     """A method Django does not route (TRACE or an unknown one) answers 501 Not Implemented instead of DRF's 405."""
 
@@ -661,11 +724,14 @@ VARIANTS: dict[str, type[Fault]] = _registry(
     SecondTenantReachesFirst,
     CrossTenantReadable,
     ForeignDashboardAccepted,
+    WidgetListUnscoped,
+    DashboardIdCrossesTenants,
     SecondTenantAttachesToFirstDashboards,
     ForeignMetricAccepted,
     ClearsUnsentFields,
     EmptyBodyRejected,
     MissingBodyRejected,
+    FormBodiesRefused,
     DashboardChangeIgnored,
     CreatedAtWritable,
     PatchAnswerEchoesSentId,
@@ -706,6 +772,8 @@ CONVENTION_VARIANTS: dict[str, type[Fault]] = _registry(
     ForbiddenForeignWidget,
     UnknownKeysRejected,
     UnrecognisedMethodsAnswered501,
+    MissingSlashNotRedirected,
+    HeadAndOptionsRefused,
 )
 
 

@@ -10,6 +10,8 @@ from xml.etree import ElementTree as ET
 
 import pytest
 
+from conformance.engine.catalogue import default as default_catalogue
+
 # A conftest that makes the embedded target a variant breaking only a SHOULD (no Allow header on 405).
 CONVENTION_TARGET = """
 import conformance.emulator as emulator
@@ -37,19 +39,15 @@ def test_plugin_runs_selected_requirements_and_writes_the_summary(pytester: pyte
         "-p",
         "no:cacheprovider",
     )
-    result.assert_outcomes(passed=6)
+    selected = sorted(r.id for r in default_catalogue().requirements if r.id.startswith(("WPATCH-RO-", "WPATCH-TEN-")))
+    assert len(selected) >= 4
+    result.assert_outcomes(passed=len(selected) + 1)
     assert result.ret == 0  # a selection's status is its items'
     summary = _summary(reports)
-    assert sorted(r["id"] for r in summary["requirements"]) == [
-        "WPATCH-RO-01",
-        "WPATCH-RO-02",
-        "WPATCH-TEN-01",
-        "WPATCH-TEN-02",
-        "WPATCH-TEN-03",
-    ]
+    assert sorted(r["id"] for r in summary["requirements"]) == selected
     # A selection judges part of the catalogue: it never claims conformance.
     assert summary["verdict"] == "no-verdict" and summary["conformant"] is False
-    assert "only a selection ran (5 of" in summary["verdict_line"]
+    assert f"only a selection ran ({len(selected)} of" in summary["verdict_line"]
     result.stdout.fnmatch_lines(["*cekura-conformance*", "NO VERDICT: only a selection ran*"])
 
 
