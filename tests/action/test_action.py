@@ -8,13 +8,12 @@ import sys
 from pathlib import Path
 
 import pytest
-import yaml
 
 from conformance import github_action
 from conformance.reporting import github
 from conformance.settings import EMBEDDED_KEY, EMBEDDED_OTHER_KEY
 from tests.action.runner import ROOT, load, read_output_file, run_action
-from tests.served import Served
+from tests.served import Served, seed_with_keys
 
 KEY_A = "SENTINEL-ACTION-KEY-ALPHA-5e1f"
 KEY_B = "SENTINEL-ACTION-KEY-BRAVO-93d0"
@@ -24,20 +23,7 @@ INSTALLED = {"install": {"python": sys.executable}}
 
 
 def _seed(path: Path) -> Path:
-    tenants = []
-    for key, name, metric in ((KEY_A, "alpha", 10), (KEY_B, "bravo", 20)):
-        tenants.append(
-            {
-                "key": key,
-                "name": name,
-                "metrics": [{"id": metric, "name": f"{name} accuracy"}, {"id": metric + 1, "name": f"{name} latency"}],
-                "dashboards": [
-                    {"name": f"{name} board", "filters": {"field": "timestamp", "op": "gte", "value": "now-7d"}}
-                ],
-            }
-        )
-    path.write_text(yaml.safe_dump({"tenants": tenants}))
-    return path
+    return seed_with_keys(path, KEY_A, KEY_B)
 
 
 def _no_key_anywhere(*texts: str) -> None:
