@@ -375,7 +375,11 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
     if suite is None or suite.summary is None or config.getoption("no_summary", False):
         return  # the CLI passes --no-summary: it prints the table and the verdict itself
     terminalreporter.write_sep("=", "cekura-conformance")
+    from conformance.reporting import console
+
     for note in suite.summary.get("notes", []):
         terminalreporter.write_line(f"note: {note}")
+    if console.coverage(suite.summary):
+        terminalreporter.write_line(console.coverage(suite.summary))
     terminalreporter.write_line(suite.summary["verdict_line"])
     terminalreporter.write_line(f"reports: {suite.settings.report_dir}")

@@ -56,6 +56,7 @@ def summary(result: RunResult, *, contract_version: str, contract_sha256: str, c
             for s in result.stages
         ],
         "fixtures": result.fixtures,
+        "coverage": result.coverage,
     }
 
 
