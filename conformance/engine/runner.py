@@ -167,11 +167,14 @@ def property_results(requirement: Requirement, stages: Iterable[StageResult]) ->
                         f"{finding.check} ({stage.name})",
                         Status.FAILED,
                         f"{finding.title}: {finding.message}",
+                        exchanges=list(finding.exchanges),
                         curl=finding.curl,
                         seed=stage.seed,
                         minimal_example=finding.minimal_example,
                         kind="property",
                         stage=stage.name,
+                        check=finding.check,
+                        failed_exchange=len(finding.exchanges) - 1 if finding.exchanges else None,
                     )
                 )
     if not any(r.status is not Status.PASSED for r in out):

@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from conformance.engine import redact
+from conformance.engine import exchanges, redact
 from conformance.engine.errors import ConfigurationError, TargetUnavailable
 from conformance.engine.interrupt import Interruption
 from conformance.engine.ledger import KINDS, Ledger
@@ -23,7 +23,6 @@ PRODUCTION_HOSTS = frozenset({"api.cekura.ai"})
 EMBEDDED = "embedded"
 # A key no tenant has: the "wrong key" probes send it.
 INVALID_KEY = "cwc-invalid-key-0000"
-_BODY_LIMIT = 64 * 1024  # keep report attachments readable
 
 
 @dataclass(frozen=True)
@@ -320,9 +319,4 @@ class Target:
             recorder.add(exchange)
 
     def _text(self, data: bytes | None) -> str | None:
-        if not data:
-            return None
-        text = data[:_BODY_LIMIT].decode("utf-8", "backslashreplace")
-        if len(data) > _BODY_LIMIT:
-            text += f"... [{len(data) - _BODY_LIMIT} more bytes]"
-        return self.scrub(text)
+        return exchanges.body_text(data, self.scrub)
