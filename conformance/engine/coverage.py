@@ -87,8 +87,19 @@ class Shapes:
 
     def __init__(self, contract: Contract) -> None:
         self.contract = contract
+        # Keyed by the identity of the fragment's own schema objects: every request body is walked.
+        self._leaves: dict[tuple[int, tuple[str, ...]], list[tuple[Mapping[str, Any], tuple[str, ...]]]] = {}
 
     def leaves(
+        self, schema: Mapping[str, Any], stack: tuple[str, ...]
+    ) -> list[tuple[Mapping[str, Any], tuple[str, ...]]]:
+        key = (id(schema), stack)
+        found = self._leaves.get(key)
+        if found is None:
+            found = self._leaves[key] = list(self._walk(schema, stack))
+        return found
+
+    def _walk(
         self, schema: Mapping[str, Any], stack: tuple[str, ...]
     ) -> Iterator[tuple[Mapping[str, Any], tuple[str, ...]]]:
         """The schema's alternatives with no composition left, each with the named schemas passed to reach it."""
@@ -97,7 +108,8 @@ class Shapes:
             match = _SCHEMA_REF.match(ref)
             named = (*stack, match.group(1)) if match else stack
             target = self.contract.resolve(ref)
-            yield from self.leaves({**target, **{k: v for k, v in schema.items() if k != "$ref"}}, named)
+            siblings = {k: v for k, v in schema.items() if k != "$ref"}
+            yield from self._walk({**target, **siblings} if siblings else target, named)
             return
         branches = [b for key in ("anyOf", "oneOf", "allOf") for b in schema.get(key, [])]
         own = {k: v for k, v in schema.items() if k not in ("anyOf", "oneOf", "allOf")}
@@ -107,7 +119,7 @@ class Shapes:
         if "enum" in own or "type" in own:
             yield own, stack
         for branch in branches:
-            yield from self.leaves(branch, stack)
+            yield from self._walk(branch, stack)
 
     # -- what a property documents -------------------------------------------------------------------------
     def expected(self, name: str, schema: Mapping[str, Any]) -> list[str]:
@@ -217,7 +229,20 @@ class Shapes:
         return found
 
     def _valid(self, schema: Mapping[str, Any], value: Any) -> bool:
-        return bool(self.contract.validator(schema).is_valid(value))
+        """Whether a sent object or array is of this shape: its required keys there, the enum-valued ones among
+        its keys holding members. Shallow on purpose: what it holds is walked on its own (a full validation at
+        each level of a nested filter would make a body's walk quadratic)."""
+        if isinstance(value, list):
+            return "array" in _types(schema)
+        if not isinstance(value, dict) or not set(schema.get("required", ())) <= value.keys():
+            return False
+        props = schema.get("properties", {})
+        for key, element in value.items():
+            if key in props:
+                members = [m for leaf, _ in self.leaves(props[key], ()) for m in leaf.get("enum", ())]
+                if members and not any(_same(m, element) for m in members):
+                    return False
+        return True
 
 
 def primary_operation(contract: Contract) -> Operation:

@@ -172,6 +172,15 @@ def coverage_csv(summary: dict[str, Any]) -> str:
     return out.getvalue()
 
 
+def stages_table(summary: dict[str, Any]) -> list[dict[str, Any]]:
+    """What each property stage did; its findings by check only (each is a failure of the requirement it breaks)."""
+    return [
+        {k: v for k, v in stage.items() if k != "findings"}
+        | {"findings": sorted(f["check"] for f in stage.get("findings") or [])}
+        for stage in summary.get("stages") or []
+    ]
+
+
 def globals_file(summary: dict[str, Any]) -> dict[str, Any]:
     """Allure's global attachments (a "Global Attachments" tab in Allure 3): the coverage map, the stages."""
     try:
@@ -190,18 +199,13 @@ def globals_file(summary: dict[str, Any]) -> dict[str, Any]:
 def write(summary: dict[str, Any], results_dir: Path, scrub: Scrubber) -> list[Path]:
     """Write the run-level files into one results directory; every string goes through the scrubber."""
     results_dir.mkdir(parents=True, exist_ok=True)
-    stages = [
-        {k: v for k, v in stage.items() if k != "findings"}
-        | {"findings": sorted(f["check"] for f in stage.get("findings") or [])}
-        for stage in summary.get("stages") or []
-    ]
     contents = {
         ENVIRONMENT: properties(environment(summary)),
         CATEGORIES: json.dumps(CATEGORY_RULES, indent=2) + "\n",
         EXECUTOR: json.dumps(executor(summary), indent=2, ensure_ascii=False) + "\n",
         GLOBALS: json.dumps(globals_file(summary), indent=2) + "\n",
         COVERAGE_ATTACHMENT: coverage_csv(summary),
-        STAGES_ATTACHMENT: json.dumps(stages, indent=2, ensure_ascii=False) + "\n",
+        STAGES_ATTACHMENT: json.dumps(stages_table(summary), indent=2, ensure_ascii=False) + "\n",
     }
     paths = []
     for name, text in contents.items():

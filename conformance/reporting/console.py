@@ -51,6 +51,11 @@ def coverage(summary: dict[str, Any]) -> str:
     missing = [printable(str(m)) for m in cov.get("missing") or []]
     figure = percent(cov)
     what = f"{cov['covered']} of {cov['total']} documented values of {cov.get('operation', 'the operation')} sent"
+    cut_short = (
+        "the run ended early" if summary.get("fatal") else "only a selection ran" if summary.get("partial") else ""
+    )
+    if missing and cut_short:  # what it never sent says nothing of the catalogue's reach
+        return f"contract coverage {figure}: {what} ({cut_short})"
     if missing:
         shown = ", ".join(missing[:3]) + (", ..." if len(missing) > 3 else "")
         lines = [f"contract coverage {figure}: never sent {shown} ({what})"]

@@ -103,12 +103,15 @@ def test_what_a_patch_body_exercised() -> None:
     }
     collector.observe(_sent({"filters": nested, "aggregation_function": None, "name": "x" * 256, "id": 3}))
     collector.observe(_sent({"filters": {"field": "a", "op": "nearly", "value": 1}}))  # no documented op
+    xor = {"operator": "xor", "conditions": [{"field": "a", "op": "eq", "value": 1}]}  # an undocumented group
+    collector.observe(_sent({"filters": {"operator": "or", "conditions": [xor]}}, status=400))
     collector.observe(_sent({"chart_type": "bar"}, tenant="invalid", status=401))  # a body the target never reads
     collector.observe(_sent(b"\xff not json"))
     report = collector.report()
     covered = {r["item"] for r in report["items"] if r["covered"]}
     assert {
         "filters operator=and",
+        "filters operator=or",
         "filters operator=same_row",
         "filters op=isnull",
         "filters op=regex",
@@ -118,6 +121,7 @@ def test_what_a_patch_body_exercised() -> None:
         "id (read-only) sent",
         "PATCH answered 200",
         "PATCH answered 401",
+        "PATCH answered 400",
     } == covered - {r["item"] for r in report["items"] if r["kind"] == coverage.OPERATION}
     assert "chart_type=bar" in report["missing"] and "name: a string" in report["missing"]  # 256 is over the limit
     assert report["total"] == len(report["missing"]) + report["covered"]
@@ -177,3 +181,9 @@ def test_a_removed_case_is_named_as_the_value_no_longer_sent(tmp_path: Path) -> 
     lines = console.coverage({"coverage": reduced}).splitlines()
     assert lines[0].startswith(f"contract coverage {coverage.figure(reduced)}: never sent aggregation_function=count")
     assert lines[1:4] == [f"  never sent: {m}" for m in lost]
+    # A run that ended early or ran a selection says so in one line, without listing what it never reached.
+    short = console.coverage({"coverage": reduced, "partial": "only a selection ran (5 of 53 requirements)"})
+    assert short.splitlines() == [
+        f"contract coverage {coverage.figure(reduced)}: {reduced['covered']} of {reduced['total']} documented "
+        "values of PATCH /dashboards/widgets/{id}/ sent (only a selection ran)"
+    ]

@@ -23,7 +23,10 @@ import pytest
 from allure_commons import model2
 from allure_commons.logger import AllureFileLogger
 
+from conformance.engine.catalogue import default as default_catalogue
+from conformance.engine.outcomes import CaseResult, Status
 from conformance.engine.redact import Scrubber
+from conformance.engine.runner import verdict
 from conformance.reporting import allure_files, allure_html, allure_view
 from conformance.settings import EMBEDDED_KEY, EMBEDDED_OTHER_KEY
 from tests.cli import run_cli
@@ -217,6 +220,21 @@ def test_broken_messages_fall_in_the_right_category(message: str, category: str)
 
     assert first(re.fullmatch) == category
     assert first(re.search) == category
+
+
+def test_a_requirement_the_target_kept_from_being_judged_is_a_target_error() -> None:
+    """A fixture's POST answered 500 (issue 8): the item's message, as the plugin raises it, is a target error."""
+    requirement = default_catalogue().requirements[0]
+    case = CaseResult(requirement.id, "a case", Status.ERRORED, "the fixture ...", target_error="POST /x/ answered 500")
+    message = allure_view.readable(
+        f"conformance.engine.errors.SuiteError: {requirement.id}: {verdict(requirement, [case]).reason}"
+    )
+    matched = [
+        rule["name"]
+        for rule in allure_files.CATEGORY_RULES
+        if "broken" in rule["matchedStatuses"] and re.search(rule.get("messageRegex", ""), message)
+    ]
+    assert matched[0] == "Target error", message
 
 
 def test_properties_escape_what_java_would_misread() -> None:
