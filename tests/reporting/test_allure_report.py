@@ -186,6 +186,11 @@ def test_a_certify_run_shows_its_level_and_the_revision_when_there_is_one() -> N
     assert env["level"] == "none" and env["contract"] == "revision live, version 1.1.0"
     assert allure_files.report_name(summary) == "NOT CONFORMANT, level none · Cekura widget PATCH conformance"
     assert list(env)[:4] == ["verdict", "MUST failed", "MUST skipped", "level"]
+    passed = [{**r, "status": "passed"} for r in summary["requirements"]]
+    certified = _summary(profile="certify", verdict="conformant", verdict_line="CONFORMANT: all", requirements=passed)
+    rc = allure_html.config(Path("r"), Path("r/out"), certified)
+    assert rc["defaultLabels"] == {"conformance": "MUST requirements: CONFORMANT, level full"}
+    assert rc["name"] == "CONFORMANT, level full · Cekura widget PATCH conformance"
 
 
 def test_build_name_falls_back_to_the_seed_and_embedded_target_is_kept() -> None:
