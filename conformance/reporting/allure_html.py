@@ -30,6 +30,7 @@ TOLERATED_COMMENT = (
 HISTORY = Path("history") / "history.jsonl"
 # Which run the last history point belongs to, so rendering the same run twice replaces its point.
 HISTORY_STAMP = Path("history") / "last-run.json"
+KNOWN_ISSUES = Path("history") / "known-issues.json"
 MIN_NODE = (20, 19)
 TIMEOUT_INSTALL = 600
 TIMEOUT_GENERATE = 300
@@ -208,7 +209,9 @@ def config(
     tolerated = tolerated_failures(summary)
     if tolerated:
         rc["resolutions"] = {
-            "rules": [{"resolution": "accepted", "testCaseId": tolerated, "comment": TOLERATED_COMMENT}]
+            "rules": [{"resolution": "accepted", "testCaseId": tolerated, "comment": TOLERATED_COMMENT}],
+            # Allure records "issue" resolutions there (we have none); by default in the caller's working directory.
+            "knownIssuesPath": str(report_dir / KNOWN_ISSUES),
         }
     return rc
 

@@ -325,6 +325,7 @@ def test_allurerc_names_the_report_keeps_history_and_uses_awesome(tmp_path: Path
     ]
     assert sorted(allure_view.OUTCOME_GROUPS.values())[0] == "failed"
     # A failed SHOULD (or tentative MUST) is "accepted": out of the pass rate, as out of the verdict.
+    assert rc["resolutions"]["knownIssuesPath"] == str(tmp_path / "history" / "known-issues.json")
     assert rc["resolutions"]["rules"] == [
         {
             "resolution": "accepted",
@@ -459,6 +460,7 @@ def test_report_renders_both_runs_and_keeps_history(rendered: Rendered) -> None:
             if path.is_file():
                 data = path.read_bytes()
                 assert EMBEDDED_KEY.encode() not in data and EMBEDDED_OTHER_KEY.encode() not in data, path
+    assert not (Path.cwd() / "known-issues.json").exists()  # Allure's default place: nothing left in the cwd
     stdout = rendered.outputs["render faulty"].stdout
     assert f"Allure report: {rendered.faulty / 'allure-report' / 'index.html'}" in stdout
     assert f"opens from file://, one CI artifact): {rendered.faulty / 'allure-report.html'}" in stdout
