@@ -1,8 +1,10 @@
 """pytest plugin (entry point ``pytest11``): ``pytest --cekura`` runs the conformance suite as test items.
 
-One item per property stage, then one per requirement (stages first, so a requirement's verdict includes
-the property findings counted against it). Items only replay the engine's outcomes: failed raises an
-AssertionError, errored any other exception, skipped ``pytest.skip`` with the reason. At the end of the
+One item per requirement, and nothing else, so pytest, the console, ``junit.xml``, ``summary.json`` and Allure
+count the same things. The property stages run once, when the first item starts (after the preflight), if a
+selected requirement claims property checks; their findings are failures of the requirements they break.
+Items only replay the engine's outcomes: failed raises an AssertionError, errored any other exception, skipped
+``pytest.skip`` with the reason. At the end of the
 session the plugin writes ``summary.json`` (the source of truth), ``junit.xml`` and the run-level Allure
 files into the report dir, and the session's exit status follows the verdict, as the CLI's does.
 
@@ -82,7 +84,6 @@ class SuiteSession:
     """The engine for one pytest session, started by the first item that needs it."""
 
     def __init__(self, settings: RunSettings, tag: str | None, *, strict: bool) -> None:
-        from conformance.engine.catalogue import default as default_catalogue
         from conformance.engine.ledger import LEDGER
         from conformance.engine.runner import Engine
 
@@ -100,10 +101,13 @@ class SuiteSession:
         self.started = False
         self.fatal: str | None = None
         self.summary: dict[str, Any] | None = None
-        catalogue = default_catalogue()
-        self.counted_checks = {c for r in catalogue.requirements if r.counts_for_conformance for c in r.checks}
+        self.needs_stages = True  # a selected requirement claims property checks (set after collection)
+        self.stages_to_report: list[Any] = []  # the stages' results, for the Allure step of the item that ran them
 
     def ensure_started(self) -> Engine:
+        """The engine, started by the first item: preflight, then the property stages if anything needs them."""
+        from conformance.engine import properties
+
         if self.fatal:
             raise SuiteError(f"the run cannot go on: {self.fatal}")
         if not self.started:
@@ -111,6 +115,8 @@ class SuiteSession:
             try:
                 self.engine.__enter__()
                 self.engine.preflight()
+                if self.needs_stages:
+                    self.stages_to_report = self.engine.run_stages(properties.STAGES)
             except SuiteError as exc:
                 self.fatal = self.engine.result.fatal = f"{type(exc).__name__}: {exc}"
                 raise
@@ -185,6 +191,18 @@ def pytest_configure(config: pytest.Config) -> None:
     suite.interruption.install()
     config.add_cleanup(suite.interruption.uninstall)
     config.add_cleanup(_CURRENT.clear)
+    _register_readable_messages(config)
+
+
+def _register_readable_messages(config: pytest.Config) -> None:
+    """Failure messages in Allure read as sentences, without the exception's module path."""
+    import allure_commons
+
+    from conformance.reporting.allure_view import ReadableMessages
+
+    plugin = ReadableMessages()
+    allure_commons.plugin_manager.register(plugin)
+    config.add_cleanup(lambda: allure_commons.plugin_manager.unregister(plugin))
 
 
 def pytest_report_header(config: pytest.Config) -> list[str] | None:
@@ -200,11 +218,8 @@ def pytest_report_header(config: pytest.Config) -> list[str] | None:
 
 class SuiteCollector(pytest.Collector):
     def collect(self) -> Iterator[pytest.Item]:
-        from conformance.engine import properties
         from conformance.engine.catalogue import default as default_catalogue
 
-        for name in properties.STAGES:
-            yield StageItem.from_parent(self, name=f"stage[{name}]", stage=name)
         for requirement in default_catalogue().requirements:
             yield RequirementItem.from_parent(self, name=requirement.id, requirement=requirement)
 
@@ -217,20 +232,19 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
 
 
 def pytest_collection_finish(session: pytest.Session) -> None:
-    """A selection (-k, --deselect, ...) runs part of the catalogue: its summary claims no verdict."""
-    from conformance.engine import properties
+    """A selection (-k, --deselect, ...) runs part of the catalogue: its summary claims no verdict. The property
+    stages run only if a selected requirement claims their checks."""
     from conformance.engine.catalogue import default as default_catalogue
 
     suite = session.config.stash.get(_SESSION, None)
     if suite is None:
         return
-    stages = {i.stage for i in session.items if isinstance(i, StageItem)}
-    requirements = {i.requirement.id for i in session.items if isinstance(i, RequirementItem)}
+    selected = [i.requirement for i in session.items if isinstance(i, RequirementItem)]
+    suite.needs_stages = any(r.checks for r in selected)
     total = len(default_catalogue().requirements)
-    if len(stages) < len(properties.STAGES) or len(requirements) < total:
+    if len({r.id for r in selected}) < total:
         suite.engine.result.partial = (
-            f"only a selection ran ({len(requirements)} of {total} requirements, {len(stages)} of "
-            f"{len(properties.STAGES)} property stages): a verdict needs the whole catalogue"
+            f"only a selection ran ({len(selected)} of {total} requirements): a verdict needs the whole catalogue"
         )
 
 
@@ -263,38 +277,11 @@ class _SuiteItem(pytest.Item):
         return str(super().repr_failure(excinfo))
 
 
-class StageItem(_SuiteItem):
-    def __init__(self, *, stage: str, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        self.stage = stage
-
-    def runtest(self) -> None:
-        with _interruptible(self):
-            self._run()
-
-    def _run(self) -> None:
-        from conformance.engine import properties
-        from conformance.reporting import allure_view
-
-        suite = self.suite()
-        engine = suite.ensure_started()
-        allure_view.annotate_stage(self.stage)
-        [result] = engine.run_stages((self.stage,))
-        allure_view.record_stage(result, engine.seed + properties.STAGES.index(self.stage))
-        if result.error:
-            raise SuiteError(f"stage {self.stage} broke: {result.error}")
-        if result.findings:
-            lines = [f"{f.check}: {f.title}\n    {f.message.splitlines()[0][:300]}" for f in result.findings.values()]
-            counted = any(check in suite.counted_checks for check in result.findings)
-            if suite.tolerated(counted):
-                self.tolerated = f"stage {self.stage}: findings only against requirements that are not MUST"
-            raise ConformanceFailure(f"{len(result.findings)} finding(s) in stage {self.stage}:\n" + "\n".join(lines))
-
-
 class RequirementItem(_SuiteItem):
     def __init__(self, *, requirement: Requirement, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.requirement = requirement
+        self.status: Status | None = None  # the engine's outcome, once it has one
         self.add_marker(pytest.mark.cekura_requirement(requirement.id, requirement.level.value))
 
     def runtest(self) -> None:
@@ -306,9 +293,26 @@ class RequirementItem(_SuiteItem):
 
         requirement = self.requirement
         allure_view.annotate_requirement(requirement)
+        try:
+            self._judge()
+        except RunInterrupted:
+            self.status = self.status or Status.SKIPPED  # stopped before it was judged
+            raise
+        finally:
+            # No outcome and no stop: the suite raised (an error), and the item is broken.
+            allure_view.label_outcome(requirement, self.status or Status.ERRORED)
+
+    def _judge(self) -> None:
+        from conformance.reporting import allure_view
+
+        requirement = self.requirement
         suite = self.suite()
         engine = suite.ensure_started()
+        if suite.stages_to_report:  # this item started the run: its step says where the time went
+            allure_view.record_stages(suite.stages_to_report)
+            suite.stages_to_report = []
         outcome = engine.run_requirement(requirement)
+        self.status = outcome.status
         allure_view.record_cases(outcome.cases)
         label = f"{requirement.id} [{requirement.level.value}{', tentative' if requirement.tentative else ''}]"
         if outcome.status in (Status.FAILED, Status.ERRORED) and suite.tolerated(requirement.counts_for_conformance):
@@ -375,7 +379,11 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
     if suite is None or suite.summary is None or config.getoption("no_summary", False):
         return  # the CLI passes --no-summary: it prints the table and the verdict itself
     terminalreporter.write_sep("=", "cekura-conformance")
+    from conformance.reporting import console
+
     for note in suite.summary.get("notes", []):
         terminalreporter.write_line(f"note: {note}")
+    if console.coverage(suite.summary):
+        terminalreporter.write_line(console.coverage(suite.summary))
     terminalreporter.write_line(suite.summary["verdict_line"])
     terminalreporter.write_line(f"reports: {suite.settings.report_dir}")

@@ -95,6 +95,9 @@ def _run_suite(options: RunOptions) -> int:
     if data["verdict"] != Verdict.INTERRUPTED:  # an interrupted run's table would list a fraction as if whole
         print(console.table(data))
         print()
+        if console.coverage(data):
+            print(console.coverage(data))
+            print()
     print(console.verdict(data))
     print(f"reports: {summary_path}, {report_dir / results.JUNIT}, {report_dir / 'allure-results'}")
     for note in data.get("notes") or []:

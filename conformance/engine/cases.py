@@ -84,6 +84,8 @@ def run_case(ctx: RunContext, requirement: Requirement, case: dict[str, Any]) ->
             _run_steps(ctx, case)
         except ConformanceFailure as failure:
             result.status, result.message = Status.FAILED, str(failure)
+            # The last answer is the one the failed expectation judged (or whose missing key broke a template).
+            result.failed_exchange = len(recorder.exchanges) - 1 if recorder.exchanges else None
         except PreconditionMissing as missing:
             result.status, result.message = Status.SKIPPED, str(missing)
         except TargetUnavailable:

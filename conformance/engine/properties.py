@@ -244,7 +244,7 @@ class StatefulStage:
 def run_stages(ctx: RunContext, profile: Profile, names: tuple[str, ...] = STAGES) -> list[StageResult]:
     """Run the named stages in order, their fixtures created once and always deleted."""
     results: list[StageResult] = []
-    with ctx.fixtures.scope():
+    with ctx.fixtures.scope(), ctx.target.acting("property stages"):
         try:
             env = PropertyEnv(ctx)
         except (FixtureError, FixtureAnswerInvalid) as exc:
@@ -256,9 +256,10 @@ def run_stages(ctx: RunContext, profile: Profile, names: tuple[str, ...] = STAGE
             ]
         for name in names:
             seed = ctx.seed + STAGES.index(name)  # the same stage gets the same seed however it is run
-            if name == "stateful":
-                results.append(StatefulStage(env, profile, seed).run())
-            else:
-                results.append(UnitStage(env, name, profile, seed).run())
+            with ctx.target.acting(f"stage {name}"):
+                if name == "stateful":
+                    results.append(StatefulStage(env, profile, seed).run())
+                else:
+                    results.append(UnitStage(env, name, profile, seed).run())
             ctx.target.interruption.check()  # in case a stage's framework swallowed the stop
     return results

@@ -15,6 +15,7 @@ from schemathesis.core.failures import Failure, FailureGroup
 from conformance import calibration
 from conformance.engine import oracle, redact
 from conformance.engine.context import RunContext
+from conformance.engine.exchanges import exchange_of
 from conformance.engine.findings import Finding
 from conformance.engine.target import API_KEY_HEADER
 
@@ -187,6 +188,7 @@ class PropertyEnv:
             message=scrub(f"{status_line}: {message}"[:3000]),
             stage=stage,
             curl=curl,
+            exchanges=[exchange_of(response, scrub)],  # the exchange that broke the rule
             minimal_example=example,
         )
 

@@ -51,11 +51,14 @@ def summary(result: RunResult, *, contract_version: str, contract_sha256: str, c
                 "requests": s.requests,
                 "seconds": round(s.seconds, 3),
                 "error": s.error,
-                "findings": [f.__dict__ for f in s.findings.values()],
+                "findings": [
+                    {**f.__dict__, "exchanges": [e.__dict__ for e in f.exchanges]} for f in s.findings.values()
+                ],
             }
             for s in result.stages
         ],
         "fixtures": result.fixtures,
+        "coverage": result.coverage,
     }
 
 

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from conformance import contract
-from conformance.engine import cases, properties
+from conformance.engine import cases, coverage, properties
 from conformance.engine.catalogue import Catalogue, Requirement
 from conformance.engine.catalogue import default as default_catalogue
 from conformance.engine.context import RunContext
@@ -66,6 +66,7 @@ class RunResult:
     notes: list[str] = field(default_factory=list)  # for the person running it (an earlier run's leftovers)
     preflight_errors: list[str] = field(default_factory=list)  # the target's errors met in preflight
     refused: dict[str, int] = field(default_factory=dict)  # fixture refusals: "POST ... answered 500" -> times
+    coverage: dict[str, Any] = field(default_factory=dict)  # the contract coverage map (engine/coverage.py)
     requests: int = 0
     seconds: float = 0.0
 
@@ -166,11 +167,14 @@ def property_results(requirement: Requirement, stages: Iterable[StageResult]) ->
                         f"{finding.check} ({stage.name})",
                         Status.FAILED,
                         f"{finding.title}: {finding.message}",
+                        exchanges=list(finding.exchanges),
                         curl=finding.curl,
                         seed=stage.seed,
                         minimal_example=finding.minimal_example,
                         kind="property",
                         stage=stage.name,
+                        check=finding.check,
+                        failed_exchange=len(finding.exchanges) - 1 if finding.exchanges else None,
                     )
                 )
     if not any(r.status is not Status.PASSED for r in out):
@@ -210,6 +214,7 @@ class Engine:
         self.seed = seed if seed is not None else (profile.fixed_seed or random.randrange(1, 2**31))
         self.catalogue = catalogue or default_catalogue()
         self.contract = contract.default()
+        self.coverage = coverage.Collector(self.contract)
         self.config = config
         self.tag = tag or new_tag()
         self.result = RunResult(profile.name, self.seed, config.label, _now())
@@ -228,6 +233,7 @@ class Engine:
             target.close()
             raise ConfigurationError(f"cannot write the ledger {self.ledger_path}: {exc.strerror or exc}") from None
         self.result.notes += [note] if note else []
+        target.observers.append(self.coverage.observe)
         self.target = target
         self.ctx = RunContext(self.target, Fixtures(self.target, self.tag), self.contract, self.seed)
         return self
@@ -238,8 +244,9 @@ class Engine:
         self.finish()
 
     def preflight(self) -> None:
-        assert self.ctx is not None
-        self.ctx.preflight()
+        assert self.ctx is not None and self.target is not None
+        with self.target.acting("preflight"):
+            self.ctx.preflight()
 
     def run_stages(self, names: tuple[str, ...] = properties.STAGES) -> list[StageResult]:
         assert self.ctx is not None
@@ -251,8 +258,11 @@ class Engine:
         return stages
 
     def run_requirement(self, requirement: Requirement) -> RequirementResult:
-        assert self.ctx is not None
-        results = [cases.run_case(self.ctx, requirement, case) for case in requirement.cases]
+        assert self.ctx is not None and self.target is not None
+        results: list[CaseResult] = []
+        for spec in requirement.cases:
+            with self.target.acting(f"{requirement.id} · {spec['name']}"):
+                results.append(cases.run_case(self.ctx, requirement, spec))
         results += property_results(requirement, self.result.stages)
         reason = self.ctx.missing(requirement.requires)
         if reason and not any(r.status is not Status.SKIPPED for r in results):
@@ -282,7 +292,8 @@ class Engine:
             cleaned = ""
             if self.ctx is not None and self.target is not None:
                 try:
-                    report = self.ctx.fixtures.cleanup(deadline=self.interruption.deadline)
+                    with self.target.acting("cleanup"):
+                        report = self.ctx.fixtures.cleanup(deadline=self.interruption.deadline)
                     cleaned = report.line(len(self.ctx.fixtures.ledger))
                 finally:
                     self.result.fixtures = self.ctx.fixtures.as_dict()
@@ -291,6 +302,7 @@ class Engine:
                     self.result.refused = dict(self.ctx.fixtures.refused)
                     self.result.preflight_errors = list(self.ctx.target_errors)
                     self.result.requests = self.target.requests_sent
+                    self.result.coverage = self.coverage.report()
                     self.target.ledger.close()
                     self.target.close()
                     self.ctx = None

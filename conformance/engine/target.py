@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -11,7 +12,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from conformance.engine import redact
+from conformance.engine import exchanges, redact
 from conformance.engine.errors import ConfigurationError, TargetUnavailable
 from conformance.engine.interrupt import Interruption
 from conformance.engine.ledger import KINDS, Ledger
@@ -22,7 +23,6 @@ PRODUCTION_HOSTS = frozenset({"api.cekura.ai"})
 EMBEDDED = "embedded"
 # A key no tenant has: the "wrong key" probes send it.
 INVALID_KEY = "cwc-invalid-key-0000"
-_BODY_LIMIT = 64 * 1024  # keep report attachments readable
 
 
 @dataclass(frozen=True)
@@ -61,6 +61,18 @@ class TargetConfig:
             raise ConfigurationError("an API key is needed: --api-key or CEKURA_API_KEY")
 
 
+@dataclass(frozen=True)
+class Sent:
+    """One request the run sent and the status it got, for observers (contract coverage)."""
+
+    activity: str  # who sent it: a case, a property stage, the preflight, the cleanup (``Target.acting``)
+    tenant: str  # "primary", "other", "invalid" or "none" (``Target.tenant_of``)
+    method: str
+    path: str  # below the base URL: "/dashboards/widgets/17/"
+    content: bytes | None
+    status: int
+
+
 class Recorder:
     """Collects the exchanges of the current case, for reports and curl reproducers."""
 
@@ -95,6 +107,9 @@ class Target:
         self.ledger = ledger if ledger is not None else Ledger("", config.label, scrub=self.scrub)
         self.interruption = interruption or Interruption()
         self._recorders: list[Recorder] = []
+        # Called with every answered request (from the thread that sent it); they must be thread-safe.
+        self.observers: list[Callable[[Sent], None]] = []
+        self._activity = threading.local()
         self.requests_sent = 0
         self._stack = contextlib.ExitStack()
         self.client = self._stack.enter_context(self._build_client())
@@ -139,6 +154,29 @@ class Target:
             yield recorder
         finally:
             self._recorders.remove(recorder)
+
+    @contextlib.contextmanager
+    def acting(self, activity: str) -> Iterator[None]:
+        """Name who sends the requests of this thread until the block ends (observers see it)."""
+        previous = getattr(self._activity, "name", None)
+        self._activity.name = activity
+        try:
+            yield
+        finally:
+            self._activity.name = previous
+
+    def _observe(self, method: str, url: str, headers: Mapping[str, str], content: bytes | None, status: int) -> None:
+        if self.observers:
+            sent = Sent(
+                getattr(self._activity, "name", None) or "run",
+                self.tenant_of(headers),
+                method.upper(),
+                self._api_path(url),
+                content,
+                status,
+            )
+            for observer in self.observers:
+                observer(sent)
 
     def request(
         self,
@@ -204,6 +242,7 @@ class Target:
                 time.sleep(self._retry_after(response))
                 continue
             self._record(method, response, content, (time.perf_counter() - started) * 1000)
+            self._observe(method, url, headers, content, response.status_code)
             return response
 
     def _create(
@@ -230,12 +269,14 @@ class Target:
         if key is not None:
             headers[API_KEY_HEADER] = key
         self.requests_sent += 1
-        return self.client.request(
+        response = self.client.request(
             method,
             f"{self.base_url}{path}",
             headers=headers,
             timeout=httpx.Timeout(timeout) if timeout is not None else httpx.USE_CLIENT_DEFAULT,
         )
+        self._observe(method, path, headers, None, response.status_code)
+        return response
 
     def tenant_of(self, headers: Mapping[str, str]) -> str:
         """Which tenant a request speaks for, by its key header (the ledger names tenants, never keys)."""
@@ -278,9 +319,4 @@ class Target:
             recorder.add(exchange)
 
     def _text(self, data: bytes | None) -> str | None:
-        if not data:
-            return None
-        text = data[:_BODY_LIMIT].decode("utf-8", "backslashreplace")
-        if len(data) > _BODY_LIMIT:
-            text += f"... [{len(data) - _BODY_LIMIT} more bytes]"
-        return self.scrub(text)
+        return exchanges.body_text(data, self.scrub)

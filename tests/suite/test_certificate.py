@@ -60,8 +60,16 @@ def test_the_emulator_certificate_says_full_and_names_everything(certified: Path
     assert set(cert["evidence"]) == {"summary.json", "junit.xml", "allure-results.tar.gz", "certificate.md"}
     assert len(cert["contract"]["sha256"]) == 64 and len(cert["catalogue"]["sha256"]) == 64
     assert all(r["status"] == "passed" for r in cert["requirements"])
+    # The contract coverage figure of the run, under the digest, in both files.
+    summary = json.loads((certified / "summary.json").read_text())
+    assert cert["coverage"] == certificate.coverage_of(summary)
+    assert cert["coverage"]["percent"] == 100.0 and cert["coverage"]["missing"] == []
+    assert cert["coverage"]["covered"] == cert["coverage"]["total"] > 50
     markdown = (certified / certificate.CERTIFICATE_MD).read_text()
     assert "Level reached: Full" in markdown and "None" not in markdown
+    total = cert["coverage"]["total"]
+    operation = "`PATCH /dashboards/widgets/{id}/`"
+    assert f"Contract coverage: **100%** ({total} of {total} documented values of {operation} sent)" in markdown
     assert "not who ran the suite" in markdown
     assert certificate.verify(certified / certificate.CERTIFICATE_JSON).ok
 
@@ -91,6 +99,14 @@ def test_an_edited_certificate_is_detected(certified: Path, tmp_path: Path) -> N
     edited.write_text(json.dumps(cert))
     result = certificate.verify(edited, evidence_dir=certified)
     assert not result.ok and "digest" in result.problems[0]
+
+
+def test_a_coverage_figure_that_does_not_follow_from_the_summary_is_detected(certified: Path, tmp_path: Path) -> None:
+    folder = _copy(certified, tmp_path / "copy")
+    cert = json.loads((folder / certificate.CERTIFICATE_JSON).read_text())
+    path = _resealed(folder, coverage={**cert["coverage"], "percent": 100.0, "covered": 999, "total": 999})
+    result = certificate.verify(path)
+    assert not result.ok and "the contract coverage is not the one summary.json records" in result.problems
 
 
 def test_verification_prints_the_level(certified: Path) -> None:

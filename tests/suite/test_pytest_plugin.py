@@ -114,4 +114,4 @@ def test_a_run_without_a_verdict_fails_the_session_and_writes_the_cli_reports(
     # Allure results where the CLI writes them, with the run-level files and the verdict.
     allure = reports / "allure-results"
     assert list(allure.glob("*-result.json")) and (allure / "categories.json").is_file()
-    assert "verdict=no-verdict" in (allure / "environment.properties").read_text().splitlines()
+    assert "verdict=NO VERDICT" in (allure / "environment.properties").read_text().splitlines()
