@@ -82,7 +82,6 @@ class SuiteSession:
     """The engine for one pytest session, started by the first item that needs it."""
 
     def __init__(self, settings: RunSettings, tag: str | None, *, strict: bool) -> None:
-        from conformance.engine.catalogue import default as default_catalogue
         from conformance.engine.ledger import LEDGER
         from conformance.engine.runner import Engine
 
@@ -100,7 +99,7 @@ class SuiteSession:
         self.started = False
         self.fatal: str | None = None
         self.summary: dict[str, Any] | None = None
-        catalogue = default_catalogue()
+        catalogue = self.engine.catalogue  # the requirements of the run's revision
         self.counted_checks = {c for r in catalogue.requirements if r.counts_for_conformance for c in r.checks}
 
     def ensure_started(self) -> Engine:
@@ -201,11 +200,10 @@ def pytest_report_header(config: pytest.Config) -> list[str] | None:
 class SuiteCollector(pytest.Collector):
     def collect(self) -> Iterator[pytest.Item]:
         from conformance.engine import properties
-        from conformance.engine.catalogue import default as default_catalogue
 
         for name in properties.STAGES:
             yield StageItem.from_parent(self, name=f"stage[{name}]", stage=name)
-        for requirement in default_catalogue().requirements:
+        for requirement in self.config.stash[_SESSION].engine.catalogue.requirements:
             yield RequirementItem.from_parent(self, name=requirement.id, requirement=requirement)
 
 
@@ -219,14 +217,13 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
 def pytest_collection_finish(session: pytest.Session) -> None:
     """A selection (-k, --deselect, ...) runs part of the catalogue: its summary claims no verdict."""
     from conformance.engine import properties
-    from conformance.engine.catalogue import default as default_catalogue
 
     suite = session.config.stash.get(_SESSION, None)
     if suite is None:
         return
     stages = {i.stage for i in session.items if isinstance(i, StageItem)}
     requirements = {i.requirement.id for i in session.items if isinstance(i, RequirementItem)}
-    total = len(default_catalogue().requirements)
+    total = len(suite.engine.catalogue.requirements)
     if len(stages) < len(properties.STAGES) or len(requirements) < total:
         suite.engine.result.partial = (
             f"only a selection ran ({len(requirements)} of {total} requirements, {len(stages)} of "

@@ -8,6 +8,7 @@ import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
+from conformance.contract import DEFAULT_REVISION
 from conformance.emulator import Behaviour, create_app
 from conformance.emulator.faults import CONVENTION_VARIANTS, VARIANTS, Fault
 from conformance.engine.catalogue import Catalogue
@@ -226,7 +227,7 @@ def run(
     started = time.perf_counter()
     profile = dataclasses.replace(profile, shrink=False)
     chosen = selected(only)
-    catalogue = catalogue or default_catalogue()
+    catalogue = (catalogue or default_catalogue()).for_revision(DEFAULT_REVISION)
     outcomes: list[Outcome] = []
     for name, behaviour, kind in chosen:
         outcomes.append(sweep(name, behaviour, kind, profile, seed, catalogue))

@@ -32,6 +32,7 @@ def _send(ctx: RunContext, request: dict[str, Any], variables: dict[str, Any], a
         json=spec.get("json"),
         content=content,
         content_type=spec.get("content_type") or ("application/json" if content is not None else None),
+        params=spec.get("query") or None,
     )
 
 
