@@ -53,6 +53,7 @@ SUITE_OPTIONS = (
     "cekura_allow_production",
     "cekura_strict",
     "cekura_tag",
+    "cekura_revision",
 )
 
 
@@ -76,6 +77,11 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="SHOULD (and MAY) failures fail the session too (default: they show as xfail)",
     )
     group.addoption("--cekura-tag", default=None, help="run tag put in fixture names (default: generated)")
+    group.addoption(
+        "--cekura-revision",
+        default=None,
+        help="contract revision the target is held to: seed (default) or live",
+    )
 
 
 class SuiteSession:
@@ -95,6 +101,7 @@ class SuiteSession:
             tag=tag,
             ledger_path=settings.report_dir / LEDGER,
             interruption=self.interruption,
+            contract=settings.contract,
         )
         self.started = False
         self.fatal: str | None = None
@@ -129,6 +136,7 @@ class SuiteSession:
                 result,
                 contract_version=self.engine.contract.version,
                 contract_sha256=self.engine.contract.sha256,
+                contract_revision=self.engine.contract.revision,
                 catalogue_sha256=self.engine.catalogue.sha256,
             )
             scrubber = Scrubber([self.settings.target.api_key, self.settings.target.other_api_key])
@@ -153,6 +161,7 @@ def pytest_configure(config: pytest.Config) -> None:
         if given:
             raise pytest.UsageError(f"{', '.join(given)} given without --cekura: add --cekura to run the suite")
         return
+    from conformance.contract import DEFAULT_REVISION
     from conformance.engine.results import SUMMARY
     from conformance.settings import RunOptions, build
 
@@ -168,6 +177,7 @@ def pytest_configure(config: pytest.Config) -> None:
                 seed=config.getoption("--cekura-seed"),
                 report_dir=report_dir,
                 allow_production=bool(config.getoption("--cekura-allow-production")),
+                revision=config.getoption("--cekura-revision") or DEFAULT_REVISION,
             )
         )
     except ConfigurationError as exc:
@@ -192,8 +202,8 @@ def pytest_report_header(config: pytest.Config) -> list[str] | None:
         return None
     engine = session.engine
     return [
-        f"cekura-conformance: target {engine.config.label}, profile {engine.profile.name}, seed {engine.seed}, "
-        f"run tag {engine.tag}"
+        f"cekura-conformance: target {engine.config.label}, revision {engine.contract.revision}, profile "
+        f"{engine.profile.name}, seed {engine.seed}, run tag {engine.tag}"
     ]
 
 

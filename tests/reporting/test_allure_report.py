@@ -32,7 +32,7 @@ OTHER_SECRET = "cekura-other-secret-9876543210"
 def _summary(**over: Any) -> dict[str, Any]:
     data: dict[str, Any] = {
         "suite_version": "0.1.0",
-        "contract": {"version": "1.0.0", "sha256": "a" * 64},
+        "contract": {"version": "1.0.0", "sha256": "a" * 64, "revision": "live"},
         "catalogue": {"sha256": "b" * 64},
         "target": {"base_url": f"https://user:{SECRET}@widgets.example.test/api"},
         "profile": "quick",
@@ -64,12 +64,14 @@ def test_environment_categories_and_executor_are_written_scrubbed(tmp_path: Path
         "verdict": "not-conformant",  # the run's own verdict word, never recomputed
         "target": "https://widgets.example.test/api",  # user:password dropped, not only scrubbed
         "suite.version": "0.1.0",
+        "contract.revision": "live",
         "contract.version": "1.0.0",
         "contract.sha256": "a" * 64,
         "catalogue.sha256": "b" * 64,
         "profile": "quick",
         "seed": "7",
     }
+    assert list(env)[:3] == ["verdict", "target", "contract.revision"]  # among the rows Allure 3 shows first
 
     categories = json.loads((tmp_path / "categories.json").read_text())
     assert [c["name"] for c in categories] == ["Contract violation", "Target error", "Suite error"]
