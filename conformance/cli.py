@@ -240,6 +240,41 @@ def _run_selftest(args: argparse.Namespace) -> int:
     return selftest(profile=args.profile, seed=args.seed, only=args.only, revision=args.revision)
 
 
+def _add_contract(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser("contract", help="the contract's revisions, and the changes between two fragments")
+    inner = p.add_subparsers(dest="contract_command", required=True)
+    listed = inner.add_parser("revisions", help="list the shipped revisions with their files and sha256")
+    listed.set_defaults(handler=_contract_revisions)
+    d = inner.add_parser(
+        "diff",
+        help="every change from OLD to NEW, classified compatible or breaking for clients and for servers",
+        description="OLD and NEW are revision names (seed, live) or fragment files. Exit 1 if a change is breaking "
+        "for the side asked (both without --for), 2 for a usage error.",
+    )
+    d.add_argument("old", metavar="OLD", help="a revision name or a fragment file")
+    d.add_argument("new", metavar="NEW", help="a revision name or a fragment file")
+    d.add_argument("--for", dest="side", choices=["clients", "servers"], default=None, help="default: both")
+    d.add_argument("--format", choices=["text", "json"], default="text", help="default: text")
+    d.set_defaults(handler=_contract_diff)
+
+
+def _contract_revisions(args: argparse.Namespace) -> int:
+    from conformance import contract
+
+    for name in contract.revisions():
+        loaded = contract.get(name)
+        default = " (default)" if name == contract.DEFAULT_REVISION else ""
+        print(f"{name}{default}  {contract.fragment_path(name)}  sha256 {loaded.sha256}")
+    return 0
+
+
+def _contract_diff(args: argparse.Namespace) -> int:
+    from conformance.contractdiff import SIDES, main
+
+    sides = (args.side,) if args.side else SIDES
+    return main(args.old, args.new, sides=sides, output=args.format)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="cekura-conformance",
@@ -254,6 +289,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_selftest(sub)
     _add_report(sub)
     _add_summary(sub)
+    _add_contract(sub)
     return parser
 
 
