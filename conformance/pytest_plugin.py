@@ -37,6 +37,9 @@ if TYPE_CHECKING:
     from conformance.settings import RunSettings
 
 _SESSION = pytest.StashKey["SuiteSession"]()
+# The cekura_emulator fixture's servers, one per revision, started on first use and stopped with the session.
+_EMULATORS = pytest.StashKey[dict[str, Any]]()
+EMULATOR_REVISION_INI = "cekura_emulator_revision"
 # pytest_keyboard_interrupt gets no config: the session's suite, while one runs.
 _CURRENT: dict[str, SuiteSession] = {}
 DEFAULT_PROFILE = "quick"
@@ -77,6 +80,11 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="SHOULD (and MAY) failures fail the session too (default: they show as xfail)",
     )
     group.addoption("--cekura-tag", default=None, help="run tag put in fixture names (default: generated)")
+    parser.addini(
+        EMULATOR_REVISION_INI,
+        "contract revision the cekura_emulator fixture serves unless a test's marker says (seed or live)",
+        default="seed",
+    )
     group.addoption(
         "--cekura-revision",
         default=None,
@@ -149,6 +157,32 @@ class SuiteSession:
         return data
 
 
+@pytest.fixture
+def cekura_emulator(request: pytest.FixtureRequest) -> Iterator[Any]:
+    """The reference emulator as a test double for a client of the Cekura widget API.
+
+    Yields a ``conformance.emulator.ServedEmulator``: ``base_url`` (``http://127.0.0.1:PORT``, served from a thread of
+    the test process), ``api_key`` and ``other_api_key`` (two tenants; ``keys`` has both), ``revision``, ``reset()``
+    (back to the seed state; done before every test) and, for clients that take one, ``transport()`` and
+    ``async_transport()`` (in-process, no socket). The revision is the test's ``@pytest.mark.cekura_emulator(
+    revision="live")``, else the ``cekura_emulator_revision`` ini option, else ``seed``. One server per revision per
+    session.
+    """
+    marker = request.node.get_closest_marker("cekura_emulator")
+    chosen = marker.kwargs.get("revision") if marker is not None else None
+    revision = str(chosen or request.config.getini(EMULATOR_REVISION_INI) or "seed")
+    servers = request.config.stash.setdefault(_EMULATORS, {})
+    served = servers.get(revision)
+    if served is None:
+        from conformance.emulator.testing import ServedEmulator  # only when a test asks for it
+
+        served = servers[revision] = ServedEmulator(revision)
+        request.config.add_cleanup(served.close)
+    else:
+        served.reset()
+    yield served
+
+
 def _given(config: pytest.Config) -> list[str]:
     return ["--" + name.replace("_", "-") for name in SUITE_OPTIONS if config.getoption(name) is not None]
 
@@ -156,6 +190,7 @@ def _given(config: pytest.Config) -> list[str]:
 @pytest.hookimpl(tryfirst=True)  # before allure-pytest reads --alluredir
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "cekura_requirement(id, level): a conformance requirement item")
+    config.addinivalue_line("markers", "cekura_emulator(revision): the contract revision cekura_emulator serves")
     if not config.getoption("--cekura"):
         given = _given(config)
         if given:
