@@ -53,17 +53,18 @@ def target_host(base_url: str) -> str:
 
 def environment(summary: dict[str, Any]) -> dict[str, str]:
     """The run's facts for Allure's Environment widget, in the order a reader needs them: the verdict the run
-    computed, what was judged and how (Allure 3 shows the first eight, the rest behind "Show more")."""
+    computed, what was judged (the contract revision and its sha256) and how (Allure 3 shows eight rows, the
+    executor's first, the rest behind "Show more")."""
     contract = summary["contract"]
     return {
         "verdict": str(summary["verdict"]),
         "target": target_host(str(summary["target"]["base_url"])),
         "contract.revision": str(contract.get("revision", "seed")),  # what the target was held to
+        "contract.sha256": str(contract["sha256"]),
         "profile": str(summary["profile"]),
         "seed": str(summary["seed"]),
         "suite.version": str(summary["suite_version"]),
         "contract.version": str(contract["version"]),
-        "contract.sha256": str(contract["sha256"]),
         "catalogue.sha256": str(summary["catalogue"]["sha256"]),
     }
 

@@ -71,7 +71,8 @@ def test_environment_categories_and_executor_are_written_scrubbed(tmp_path: Path
         "profile": "quick",
         "seed": "7",
     }
-    assert list(env)[:3] == ["verdict", "target", "contract.revision"]  # among the rows Allure 3 shows first
+    # Among the rows Allure 3 shows before "Show more" (eight, the executor's first).
+    assert list(env)[:6] == ["verdict", "target", "contract.revision", "contract.sha256", "profile", "seed"]
 
     categories = json.loads((tmp_path / "categories.json").read_text())
     assert [c["name"] for c in categories] == ["Contract violation", "Target error", "Suite error"]
@@ -377,6 +378,7 @@ def test_a_person_sees_requirements_and_the_failure(rendered: Rendered, chromium
         # The overview: name, run metadata, and every failed requirement listed as failed (its group opens itself).
         assert "Cekura widget PATCH conformance" in text
         assert "profile quick" in text and "seed 7" in text and "contract.sha256" in text
+        assert "contract.revision seed" in text
         assert "verdict not-conformant" in text  # the run's verdict, first in the metadata
         shown_failed = {title.split()[0] for status, title in _leaves(dom) if status == "failed"}
         assert failed <= shown_failed, (failed, _leaves(dom))
