@@ -33,7 +33,8 @@ def test_quick_run_against_the_embedded_emulator_writes_every_report(tmp_path: P
     summary = json.loads((reports / "summary.json").read_text())
     for key in ("suite_version", "contract", "target", "profile", "seed", "started_at", "finished_at", "totals"):
         assert key in summary
-    assert summary["contract"] == {"version": contract.default().version, "sha256": contract.default().sha256}
+    seed = contract.default()
+    assert summary["contract"] == {"version": seed.version, "sha256": seed.sha256, "revision": "seed"}
     assert summary["target"] == {"base_url": "embedded"} and summary["profile"] == "quick" and summary["seed"] == 11
     assert summary["conformant"] is True and summary["verdict"] == "conformant" and summary["exit_code"] == 0
     assert summary["must"] == {"judged": musts, "failed": [], "errored": [], "skipped": []}
