@@ -141,6 +141,9 @@ def generate(name: str, root: Path = ROOT) -> bytes:
 def main(argv: list[str] | None = None) -> int:
     """Write every derived revision; ``--check`` only says which would change (exit 1)."""
     args = sys.argv[1:] if argv is None else argv
+    if not (ROOT / "openapi" / "overlays").is_dir():
+        print("python -m conformance.overlay works in a checkout (it rewrites openapi/); this is an installed copy")
+        return 2
     stale = []
     for name, (out, _, _) in DERIVED.items():
         path = ROOT / out
