@@ -39,6 +39,9 @@ if TYPE_CHECKING:
     from conformance.settings import RunSettings
 
 _SESSION = pytest.StashKey["SuiteSession"]()
+# The cekura_emulator fixture's servers, one per revision, started on first use and stopped with the session.
+_EMULATORS = pytest.StashKey[dict[str, Any]]()
+EMULATOR_REVISION_INI = "cekura_emulator_revision"
 # pytest_keyboard_interrupt gets no config: the session's suite, while one runs.
 _CURRENT: dict[str, SuiteSession] = {}
 DEFAULT_PROFILE = "quick"
@@ -55,6 +58,7 @@ SUITE_OPTIONS = (
     "cekura_allow_production",
     "cekura_strict",
     "cekura_tag",
+    "cekura_revision",
 )
 
 
@@ -78,6 +82,16 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="SHOULD (and MAY) failures fail the session too (default: they show as xfail)",
     )
     group.addoption("--cekura-tag", default=None, help="run tag put in fixture names (default: generated)")
+    parser.addini(
+        EMULATOR_REVISION_INI,
+        "contract revision the cekura_emulator fixture serves unless a test's marker says (seed or live)",
+        default="seed",
+    )
+    group.addoption(
+        "--cekura-revision",
+        default=None,
+        help="contract revision the target is held to: seed (default) or live",
+    )
 
 
 class SuiteSession:
@@ -97,6 +111,7 @@ class SuiteSession:
             tag=tag,
             ledger_path=settings.report_dir / LEDGER,
             interruption=self.interruption,
+            contract=settings.contract,
         )
         self.started = False
         self.fatal: str | None = None
@@ -136,6 +151,7 @@ class SuiteSession:
                 result,
                 contract_version=self.engine.contract.version,
                 contract_sha256=self.engine.contract.sha256,
+                contract_revision=self.engine.contract.revision,
                 catalogue_sha256=self.engine.catalogue.sha256,
             )
             scrubber = Scrubber([self.settings.target.api_key, self.settings.target.other_api_key])
@@ -148,6 +164,32 @@ class SuiteSession:
         return data
 
 
+@pytest.fixture
+def cekura_emulator(request: pytest.FixtureRequest) -> Iterator[Any]:
+    """The reference emulator as a test double for a client of the Cekura widget API.
+
+    Yields a ``conformance.emulator.ServedEmulator``: ``base_url`` (``http://127.0.0.1:PORT``, served from a thread of
+    the test process), ``api_key`` and ``other_api_key`` (two tenants; ``keys`` has both), ``revision``, ``reset()``
+    (back to the seed state; done before every test) and, for clients that take one, ``transport()`` and
+    ``async_transport()`` (in-process, no socket). The revision is the test's ``@pytest.mark.cekura_emulator(
+    revision="live")``, else the ``cekura_emulator_revision`` ini option, else ``seed``. One server per revision per
+    session.
+    """
+    marker = request.node.get_closest_marker("cekura_emulator")
+    chosen = marker.kwargs.get("revision") if marker is not None else None
+    revision = str(chosen or request.config.getini(EMULATOR_REVISION_INI) or "seed")
+    servers = request.config.stash.setdefault(_EMULATORS, {})
+    served = servers.get(revision)
+    if served is None:
+        from conformance.emulator.testing import ServedEmulator  # only when a test asks for it
+
+        served = servers[revision] = ServedEmulator(revision)
+        request.config.add_cleanup(served.close)
+    else:
+        served.reset()
+    yield served
+
+
 def _given(config: pytest.Config) -> list[str]:
     return ["--" + name.replace("_", "-") for name in SUITE_OPTIONS if config.getoption(name) is not None]
 
@@ -155,11 +197,13 @@ def _given(config: pytest.Config) -> list[str]:
 @pytest.hookimpl(tryfirst=True)  # before allure-pytest reads --alluredir
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "cekura_requirement(id, level): a conformance requirement item")
+    config.addinivalue_line("markers", "cekura_emulator(revision): the contract revision cekura_emulator serves")
     if not config.getoption("--cekura"):
         given = _given(config)
         if given:
             raise pytest.UsageError(f"{', '.join(given)} given without --cekura: add --cekura to run the suite")
         return
+    from conformance.contract import DEFAULT_REVISION
     from conformance.engine.results import SUMMARY
     from conformance.settings import RunOptions, build
 
@@ -175,6 +219,7 @@ def pytest_configure(config: pytest.Config) -> None:
                 seed=config.getoption("--cekura-seed"),
                 report_dir=report_dir,
                 allow_production=bool(config.getoption("--cekura-allow-production")),
+                revision=config.getoption("--cekura-revision") or DEFAULT_REVISION,
             )
         )
     except ConfigurationError as exc:
@@ -211,16 +256,14 @@ def pytest_report_header(config: pytest.Config) -> list[str] | None:
         return None
     engine = session.engine
     return [
-        f"cekura-conformance: target {engine.config.label}, profile {engine.profile.name}, seed {engine.seed}, "
-        f"run tag {engine.tag}"
+        f"cekura-conformance: target {engine.config.label}, revision {engine.contract.revision}, profile "
+        f"{engine.profile.name}, seed {engine.seed}, run tag {engine.tag}"
     ]
 
 
 class SuiteCollector(pytest.Collector):
     def collect(self) -> Iterator[pytest.Item]:
-        from conformance.engine.catalogue import default as default_catalogue
-
-        for requirement in default_catalogue().requirements:
+        for requirement in self.config.stash[_SESSION].engine.catalogue.requirements:
             yield RequirementItem.from_parent(self, name=requirement.id, requirement=requirement)
 
 
@@ -234,14 +277,12 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
 def pytest_collection_finish(session: pytest.Session) -> None:
     """A selection (-k, --deselect, ...) runs part of the catalogue: its summary claims no verdict. The property
     stages run only if a selected requirement claims their checks."""
-    from conformance.engine.catalogue import default as default_catalogue
-
     suite = session.config.stash.get(_SESSION, None)
     if suite is None:
         return
     selected = [i.requirement for i in session.items if isinstance(i, RequirementItem)]
     suite.needs_stages = any(r.checks for r in selected)
-    total = len(default_catalogue().requirements)
+    total = len(suite.engine.catalogue.requirements)  # the requirements of the run's revision
     if len({r.id for r in selected}) < total:
         suite.engine.result.partial = (
             f"only a selection ran ({len(selected)} of {total} requirements): a verdict needs the whole catalogue"

@@ -61,6 +61,7 @@ class PropertyEnv:
         self.metric_names: dict[int, str | None] = {m["id"]: m.get("name") for m in ctx.metrics}
         self.dashboards: list[int | None] = [d1["id"], d2["id"], d3["id"], None]
         self.metrics: list[int | None] = [*self.metric_names, None]
+        self.group_by = calibration.documented_examples(ctx.contract, "group_by")  # the live revision's shapes
 
     # -- sending -------------------------------------------------------------------------------------------
     def send_case(self, case: Any, *, auth: str = "primary", rewrite_url: Callable[[str], str] | None = None) -> Any:
@@ -114,7 +115,9 @@ class PropertyEnv:
     def fix_positive(self, case: Any) -> None:
         body = getattr(case, "body", None)
         if isinstance(body, dict):
-            case.body = calibration.fix_positive_body(body, dashboards=self.dashboards, metrics=self.metrics)
+            case.body = calibration.fix_positive_body(
+                body, dashboards=self.dashboards, metrics=self.metrics, group_by=self.group_by
+            )
 
     # -- judging -------------------------------------------------------------------------------------------
     def st_findings(

@@ -10,7 +10,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from conformance import contract
+from conformance.contract import Contract
+from conformance.contract import default as default_contract
 from conformance.engine import cases, coverage, properties
 from conformance.engine.catalogue import Catalogue, Requirement
 from conformance.engine.catalogue import default as default_catalogue
@@ -197,6 +198,7 @@ class Engine:
 
     ``ledger_path``: where the ledger file goes (for ``cekura-conformance cleanup`` after a kill); None keeps
     the ledger in memory. ``interruption``: the run's stop state, whose signal handlers the caller installs.
+    ``contract``: the revision judged (default: the seed revision); only the requirements that apply to it run.
     """
 
     def __init__(
@@ -209,11 +211,13 @@ class Engine:
         tag: str | None = None,
         ledger_path: Path | None = None,
         interruption: Interruption | None = None,
+        contract: Contract | None = None,
     ) -> None:
         self.profile = profile
         self.seed = seed if seed is not None else (profile.fixed_seed or random.randrange(1, 2**31))
-        self.catalogue = catalogue or default_catalogue()
-        self.contract = contract.default()
+        # The run's revision of the contract: every check, generator and the embedded emulator follow it.
+        self.contract = contract or default_contract()
+        self.catalogue = (catalogue or default_catalogue()).for_revision(self.contract.revision)
         self.coverage = coverage.Collector(self.contract)
         self.config = config
         self.tag = tag or new_tag()

@@ -164,7 +164,7 @@ def _cell(value: Any, limit: int = 160) -> str:
 
 def markdown(cert: dict[str, Any]) -> str:
     """The human view, rendered from the certificate's fields only (not its digest, not its own hash)."""
-    product = cert["product"]
+    product, contract = cert["product"], cert["contract"]
     level = str(cert["level"])
     lines = [
         "# Conformance certificate — Cekura `PATCH /dashboards/widgets/{id}/`",
@@ -179,7 +179,8 @@ def markdown(cert: dict[str, Any]) -> str:
         "| | |",
         "|---|---|",
         f"| suite | cekura-widget-conformance {_cell(cert['suite']['version'])} |",
-        f"| contract | {_cell(cert['contract']['version'])}, sha256 `{_cell(cert['contract']['sha256'], 64)}` |",
+        f"| contract | revision {_cell(contract.get('revision', 'seed'))}, {_cell(contract['version'])}, "
+        f"sha256 `{_cell(contract['sha256'], 64)}` |",
         f"| catalogue | sha256 `{_cell(cert['catalogue'].get('sha256', ''), 64)}` |",
         f"| date | {_cell(cert['date'])} |",
         f"| profile, seed | {_cell(cert['profile'])}, {_cell(cert['seed'])} |",

@@ -39,7 +39,7 @@ OTHER_SECRET = "cekura-other-secret-9876543210"
 def _summary(**over: Any) -> dict[str, Any]:
     data: dict[str, Any] = {
         "suite_version": "0.1.0",
-        "contract": {"version": "1.0.0", "sha256": "a" * 64},
+        "contract": {"version": "1.0.0", "sha256": "a" * 64, "revision": "live"},
         "catalogue": {"sha256": "b" * 64},
         "target": {"base_url": f"https://user:{SECRET}@widgets.example.test/api"},
         "profile": "quick",
@@ -133,7 +133,7 @@ def test_run_level_files_are_written_scrubbed(tmp_path: Path) -> None:
         ("verdict", "NOT CONFORMANT"),
         ("MUST\\ failed", "2: WPATCH-RO-01, WPATCH-TS-01"),
         ("MUST\\ skipped", "1: WPATCH-TEN-01 (needs a second tenant's key)"),
-        ("contract", "version 1.0.0"),
+        ("contract", "revision live, version 1.0.0"),
         ("target", "https://widgets.example.test/api"),
         ("contract\\ coverage", "96.5% (56 of 58 documented values sent)"),
         ("profile", "quick"),
@@ -591,6 +591,7 @@ def test_the_failing_run_reads_as_a_verdict(rendered: Rendered, chromium: str, t
             # The metadata block: the verdict word, the failed MUSTs, the coverage figure.
             meta = browser.evaluate(METADATA)
             assert meta["verdict"] == "NOT CONFORMANT"
+            assert meta["contract"].startswith("revision seed, version")  # what the target was held to
             assert meta["MUST failed"] == f"{len(failed_musts)}: {', '.join(failed_musts)}"
             cov = summary["coverage"]
             assert meta["contract coverage"] == f"100% ({cov['covered']} of {cov['total']} documented values sent)"

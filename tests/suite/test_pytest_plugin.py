@@ -115,3 +115,28 @@ def test_a_run_without_a_verdict_fails_the_session_and_writes_the_cli_reports(
     allure = reports / "allure-results"
     assert list(allure.glob("*-result.json")) and (allure / "categories.json").is_file()
     assert "verdict=NO VERDICT" in (allure / "environment.properties").read_text().splitlines()
+
+
+def test_the_revision_option_selects_the_contract_and_its_requirements(
+    pytester: pytest.Pytester, tmp_path: Path
+) -> None:
+    reports = tmp_path / "r"
+    args = ["--cekura", "--cekura-revision", "live", "--cekura-report-dir", str(reports), "-k", "WPATCH-GRP"]
+    result = pytester.runpytest_subprocess(*args, "-p", "no:cacheprovider")
+    result.assert_outcomes(passed=3)
+    result.stdout.fnmatch_lines(["cekura-conformance: target embedded, revision live, profile quick, *"])
+    summary = _summary(reports)
+    assert summary["contract"]["revision"] == "live"
+    assert sorted(r["id"] for r in summary["requirements"]) == ["WPATCH-GRP-01", "WPATCH-GRP-02", "WPATCH-GRP-03"]
+    live_total = len(default_catalogue().for_revision("live").requirements)
+    assert f"only a selection ran (3 of {live_total} requirements" in summary["verdict_line"]
+    # On the seed revision the live requirements are not collected at all.
+    seed = pytester.runpytest_inprocess(
+        "--cekura", "--collect-only", "-q", "-k", "WPATCH-GRP", "-p", "no:cacheprovider"
+    )
+    seed.stdout.no_fnmatch_line("*WPATCH-GRP*")
+    unknown = pytester.runpytest_inprocess(
+        "--cekura", "--cekura-revision", "staging", "--cekura-report-dir", str(reports)
+    )
+    assert unknown.ret == pytest.ExitCode.USAGE_ERROR
+    unknown.stderr.fnmatch_lines(["*--revision: unknown contract revision 'staging'*"])
