@@ -98,5 +98,8 @@ def test_the_reports_name_the_revision_and_its_sha256(tmp_path: Path) -> None:
         properties = {p.get("name"): p.get("value") for p in suite.iter("property")}
         assert properties["contract.revision"] == "live" and properties["contract.sha256"] == live.sha256
     environment = (reports / "allure-results" / "environment.properties").read_text()
-    assert f"contract=revision live, version {live.version}" in environment and f"contract.sha256={live.sha256}" in environment
+    assert (
+        f"contract=revision live, version {live.version}" in environment
+        and f"contract.sha256={live.sha256}" in environment
+    )
     assert run_cli("run", "--revision", "staging", "--report-dir", str(tmp_path / "x")).returncode == 2
