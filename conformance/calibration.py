@@ -6,8 +6,8 @@ Two directions, one module:
   that names no object, a NUL character in a CharField). ``fix_positive_body`` turns such a body into one a
   correct DRF implementation accepts, so "valid input was rejected" is never a false failure.
 * negative generation: a schema-invalid body can still be one DRF rightly accepts ("5", 5.0 or "" for an
-  integer pk, a number for a CharField, unknown keys). ``drf_would_accept`` says so, so "invalid input was
-  accepted" is never a false failure.
+  integer pk, a number for a CharField, unknown keys, an enum member a later revision of the contract adds).
+  ``drf_would_accept`` says so, so "invalid input was accepted" is never a false failure.
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ CHAR_FIELDS = ("name", "field")
 INTEGER_FIELDS = ("project",)
 
 
-def _pick(choices: Sequence[int | None], seed_value: JSON) -> int | None:
+def _pick(choices: Sequence[JSON], seed_value: JSON) -> JSON:
     # Deterministic in the generated value, so Hypothesis replays and shrinks stay stable; crc32, not hash():
     # str hashes are salted per process, which made two runs with the same seed pick different ids.
     return choices[zlib.crc32(repr(seed_value).encode()) % len(choices)]
@@ -47,16 +47,26 @@ def strip_nul(value: JSON) -> JSON:
     return value
 
 
+def documented_examples(contract: Contract, prop: str, schema_name: str = "Widget") -> list[JSON]:
+    """The values the fragment documents for an untyped property (its ``examples``), e.g. ``group_by``'s shapes."""
+    if prop not in contract.properties(schema_name):
+        return []
+    return list(contract.property_schema(schema_name, prop).get("examples", []))
+
+
 def fix_positive_body(
     body: JSON,
     *,
     dashboards: Sequence[int | None],
     metrics: Sequence[int | None],
+    group_by: Sequence[JSON] = (),
 ) -> JSON:
     """Make a schema-valid widget body one a correct DRF implementation accepts.
 
     Foreign keys are replaced by ids that exist for the caller (or null); CharFields lose NUL characters;
-    filter conditions get values every reading of their operator accepts (``unambiguous_filter``).
+    filter conditions get values every reading of their operator accepts (``unambiguous_filter``); ``group_by``
+    (any JSON in the live revision: the API may check its shape, which is not documented beyond the examples)
+    becomes one of its documented ``group_by`` examples.
     """
     if not isinstance(body, dict):
         return body
@@ -66,6 +76,8 @@ def fix_positive_body(
     for name, choices in (("dashboard", dashboards), ("metric", metrics)):
         if name in fixed and fixed[name] is not None and choices:
             fixed[name] = _pick(choices, fixed[name])
+    if "group_by" in fixed and group_by and fixed["group_by"] not in group_by:
+        fixed["group_by"] = _pick(group_by, fixed["group_by"])
     for name in CHAR_FIELDS:
         if isinstance(fixed.get(name), str):
             fixed[name] = strip_nul(fixed[name])
@@ -178,4 +190,9 @@ def drf_would_accept(contract: Contract, schema_name: str, body: JSON) -> bool:
         return False
     writable = set(contract.writable(schema_name))
     cleaned = {k: _coerced(k, v) for k, v in body.items() if k in writable}
+    for prop, value in cleaned.items():
+        # A member a later revision adds (x-cekura-later-values: stat, p95...) is valid on the live API: it is
+        # never a negative, so judge the rest of the body as if a documented member stood there.
+        if isinstance(value, str) and value in contract.later_values(schema_name, prop):
+            cleaned[prop] = contract.enum_members(schema_name, prop)[0]
     return not contract.errors({"$ref": f"#/components/schemas/{schema_name}"}, cleaned)

@@ -27,14 +27,36 @@ def _add_emulator(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         metavar="NAME=VALUE",
         help="switch an undocumented choice, e.g. auth_failure_status=403 (see the emulator README); repeatable",
     )
+    _revision_option(p, "the contract revision the emulator serves")
     p.set_defaults(handler=_run_emulator)
 
 
+def _revision_option(p: argparse.ArgumentParser, what: str) -> None:
+    from conformance.contract import DEFAULT_REVISION
+
+    p.add_argument(
+        "--revision",
+        default=DEFAULT_REVISION,
+        metavar="NAME",
+        help=f"{what}: seed (the documented seed-era endpoint, default) or live (the API as it is live today)",
+    )
+
+
 def _run_emulator(args: argparse.Namespace) -> int:
+    from conformance.contract import UnknownRevision
     from conformance.emulator.serve import SeedFileError, serve
 
     try:
-        serve(host=args.host, port=args.port, db=args.db, seed_file=args.seed_file, guesses=args.guess)
+        serve(
+            host=args.host,
+            port=args.port,
+            db=args.db,
+            seed_file=args.seed_file,
+            guesses=args.guess,
+            revision=args.revision,
+        )
+    except UnknownRevision as exc:
+        return _usage_error(f"emulator --revision: {exc}")
     except SeedFileError as exc:
         return _usage_error(str(exc))
     except ValueError as error:  # a bad --guess
@@ -56,6 +78,7 @@ def _add_run(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--profile", choices=["quick", "full", "certify"], default="quick", help="default: quick")
     p.add_argument("--seed", type=int, default=None, help="generation seed, for a reproducible run")
     p.add_argument("--report-dir", type=Path, default=Path("reports"), help="default: reports/")
+    _revision_option(p, "the contract revision the target is held to")
     p.set_defaults(handler=_run_suite)
 
 
@@ -124,6 +147,7 @@ def _add_certify(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
         "--product", type=Path, default=None, help="YAML with vendor, name, version of the product (required)"
     )
     p.add_argument("--report-dir", type=Path, default=Path("reports"), help="default: reports/")
+    _revision_option(p, "the contract revision certified")
     p.set_defaults(handler=_certify)
 
     v = sub.add_parser("verify-certificate", help="recompute a certificate's hashes; with --rerun, run it again")
@@ -221,13 +245,49 @@ def _add_selftest(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     p.add_argument("--profile", choices=["quick", "full", "certify"], default="quick", help="default: quick")
     p.add_argument("--seed", type=int, default=None, help="generation seed (default: a fixed one)")
     p.add_argument("--only", nargs="+", metavar="NAME", default=None, help="only these variants (and the clean one)")
+    _revision_option(p, "the contract revision judged, and served by every variant")
     p.set_defaults(handler=_run_selftest)
 
 
 def _run_selftest(args: argparse.Namespace) -> int:
     from conformance.selftest import main as selftest
 
-    return selftest(profile=args.profile, seed=args.seed, only=args.only)
+    return selftest(profile=args.profile, seed=args.seed, only=args.only, revision=args.revision)
+
+
+def _add_contract(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser("contract", help="the contract's revisions, and the changes between two fragments")
+    inner = p.add_subparsers(dest="contract_command", required=True)
+    listed = inner.add_parser("revisions", help="list the shipped revisions with their files and sha256")
+    listed.set_defaults(handler=_contract_revisions)
+    d = inner.add_parser(
+        "diff",
+        help="every change from OLD to NEW, classified compatible or breaking for clients and for servers",
+        description="OLD and NEW are revision names (seed, live) or fragment files. Exit 1 if a change is breaking "
+        "for the side asked (both without --for), 2 for a usage error.",
+    )
+    d.add_argument("old", metavar="OLD", help="a revision name or a fragment file")
+    d.add_argument("new", metavar="NEW", help="a revision name or a fragment file")
+    d.add_argument("--for", dest="side", choices=["clients", "servers"], default=None, help="default: both")
+    d.add_argument("--format", choices=["text", "json"], default="text", help="default: text")
+    d.set_defaults(handler=_contract_diff)
+
+
+def _contract_revisions(args: argparse.Namespace) -> int:
+    from conformance import contract
+
+    for name in contract.revisions():
+        loaded = contract.get(name)
+        default = " (default)" if name == contract.DEFAULT_REVISION else ""
+        print(f"{name}{default}  {contract.fragment_path(name)}  sha256 {loaded.sha256}")
+    return 0
+
+
+def _contract_diff(args: argparse.Namespace) -> int:
+    from conformance.contractdiff import SIDES, main
+
+    sides = (args.side,) if args.side else SIDES
+    return main(args.old, args.new, sides=sides, output=args.format)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -244,6 +304,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_selftest(sub)
     _add_report(sub)
     _add_summary(sub)
+    _add_contract(sub)
     return parser
 
 

@@ -1,4 +1,10 @@
-"""Load the OpenAPI fragment: the one description of shapes for generation, checks and the emulator."""
+"""Load the OpenAPI fragment: the one description of shapes for generation, checks and the emulator.
+
+The contract comes in named revisions, each a complete OpenAPI 3.1 document: ``seed`` (the default: the endpoint
+as the reference page documents it, ``openapi/widgets.yaml``) and ``live`` (the API as it is live today,
+``openapi/widgets-live.yaml``, generated from the seed with ``openapi/overlays/live.yaml``: see
+``conformance.overlay``). A run, the emulator and the checks all follow one ``Contract`` object.
+"""
 
 from __future__ import annotations
 
@@ -16,19 +22,38 @@ from jsonschema.exceptions import ValidationError
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
-FRAGMENT_NAME = "widgets.yaml"
+#: The revisions this suite ships, oldest first, with their files (in ``openapi/``, or ``_data/`` in the wheel).
+REVISIONS: Mapping[str, str] = {"seed": "widgets.yaml", "live": "widgets-live.yaml"}
+DEFAULT_REVISION = "seed"
+FRAGMENT_NAME = REVISIONS[DEFAULT_REVISION]
 # The URI the fragment is registered under, so `$ref`s like "#/components/schemas/Widget" resolve.
 FRAGMENT_URI = "urn:cekura:openapi:widgets"
 
 JSON = Any
 
 
-def fragment_path() -> Path:
-    """The fragment's path: shipped inside the wheel, else the checkout's ``openapi/`` folder."""
-    packaged = Path(__file__).parent / "_data" / FRAGMENT_NAME
+class UnknownRevision(ValueError):
+    """A revision name this suite does not ship."""
+
+    def __init__(self, name: str) -> None:
+        super().__init__(f"unknown contract revision {name!r}: choose one of {', '.join(REVISIONS)}")
+        self.name = name
+
+
+def revisions() -> list[str]:
+    """The names of the shipped revisions, oldest first (the default is the first)."""
+    return list(REVISIONS)
+
+
+def fragment_path(revision: str = DEFAULT_REVISION) -> Path:
+    """A revision's file: shipped inside the wheel, else the checkout's ``openapi/`` folder."""
+    if revision not in REVISIONS:
+        raise UnknownRevision(revision)
+    name = REVISIONS[revision]
+    packaged = Path(__file__).parent / "_data" / name
     if packaged.is_file():
         return packaged
-    return Path(__file__).resolve().parent.parent / "openapi" / FRAGMENT_NAME
+    return Path(__file__).resolve().parent.parent / "openapi" / name
 
 
 @dataclass(frozen=True)
@@ -58,6 +83,8 @@ class Contract:
 
     document: Mapping[str, JSON]
     raw: bytes = field(repr=False)
+    #: The revision's name (``seed``, ``live``); a file loaded by path names its own (``info.x-cekura-revision``).
+    revision: str = DEFAULT_REVISION
     _validators: dict[str, Draft202012Validator] = field(default_factory=dict, repr=False)
 
     @property
@@ -151,7 +178,8 @@ class Contract:
         return _enum_members(self, self.property_schema(schema_name, prop))
 
     def later_values(self, schema_name: str, prop: str) -> list[JSON]:
-        """Members the live API added after the seed era (``x-cekura-later-values``)."""
+        """Members a later revision adds (``x-cekura-later-values``): valid on the live API, so never used as
+        invalid input, and not required by this revision either. Empty in the revision that lists them as members."""
         found: list[JSON] = []
         for sub in _walk_refs(self, self.property_schema(schema_name, prop)):
             found.extend(sub.get("x-cekura-later-values", []))
@@ -188,14 +216,28 @@ def _rewrite_refs(node: JSON) -> JSON:
     return node
 
 
-def load(path: Path | None = None) -> Contract:
-    """Load the fragment (the packaged or checkout copy unless ``path`` is given)."""
-    source = path or fragment_path()
+def load(path: Path | None = None, *, revision: str | None = None) -> Contract:
+    """Load a revision (the default one unless ``revision`` is given), or the fragment file at ``path``."""
+    if path is not None and revision is not None:
+        raise ValueError("give a revision or a path, not both")
+    source = path or fragment_path(revision or DEFAULT_REVISION)
     raw = source.read_bytes()
-    return Contract(document=yaml.safe_load(raw), raw=raw)
+    document = yaml.safe_load(raw)
+    if path is None:
+        name = revision or DEFAULT_REVISION
+    else:
+        info = document.get("info") if isinstance(document, dict) else None
+        named = info.get("x-cekura-revision") if isinstance(info, dict) else None
+        name = str(named) if named else source.stem
+    return Contract(document=document, raw=raw, revision=name)
 
 
-@lru_cache(maxsize=1)
+@lru_cache(maxsize=len(REVISIONS))
+def get(revision: str = DEFAULT_REVISION) -> Contract:
+    """A shipped revision, loaded once; ``UnknownRevision`` for a name this suite does not ship."""
+    return load(revision=revision)
+
+
 def default() -> Contract:
-    """The fragment this suite version ships, loaded once."""
-    return load()
+    """The default revision (``seed``), loaded once."""
+    return get(DEFAULT_REVISION)

@@ -1,8 +1,10 @@
 """pytest plugin (entry point ``pytest11``): ``pytest --cekura`` runs the conformance suite as test items.
 
-One item per property stage, then one per requirement (stages first, so a requirement's verdict includes
-the property findings counted against it). Items only replay the engine's outcomes: failed raises an
-AssertionError, errored any other exception, skipped ``pytest.skip`` with the reason. At the end of the
+One item per requirement, and nothing else, so pytest, the console, ``junit.xml``, ``summary.json`` and Allure
+count the same things. The property stages run once, when the first item starts (after the preflight), if a
+selected requirement claims property checks; their findings are failures of the requirements they break.
+Items only replay the engine's outcomes: failed raises an AssertionError, errored any other exception, skipped
+``pytest.skip`` with the reason. At the end of the
 session the plugin writes ``summary.json`` (the source of truth), ``junit.xml`` and the run-level Allure
 files into the report dir, and the session's exit status follows the verdict, as the CLI's does.
 
@@ -37,6 +39,9 @@ if TYPE_CHECKING:
     from conformance.settings import RunSettings
 
 _SESSION = pytest.StashKey["SuiteSession"]()
+# The cekura_emulator fixture's servers, one per revision, started on first use and stopped with the session.
+_EMULATORS = pytest.StashKey[dict[str, Any]]()
+EMULATOR_REVISION_INI = "cekura_emulator_revision"
 # pytest_keyboard_interrupt gets no config: the session's suite, while one runs.
 _CURRENT: dict[str, SuiteSession] = {}
 DEFAULT_PROFILE = "quick"
@@ -55,6 +60,7 @@ SUITE_OPTIONS = (
     "cekura_tag",
     "cekura_concurrency",
     "cekura_max_rps",
+    "cekura_revision",
 )
 
 
@@ -87,13 +93,22 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption(
         "--cekura-max-rps", type=float, default=None, help="at most this many requests started per second, in all"
     )
+    parser.addini(
+        EMULATOR_REVISION_INI,
+        "contract revision the cekura_emulator fixture serves unless a test's marker says (seed or live)",
+        default="seed",
+    )
+    group.addoption(
+        "--cekura-revision",
+        default=None,
+        help="contract revision the target is held to: seed (default) or live",
+    )
 
 
 class SuiteSession:
     """The engine for one pytest session, started by the first item that needs it."""
 
     def __init__(self, settings: RunSettings, tag: str | None, *, strict: bool) -> None:
-        from conformance.engine.catalogue import default as default_catalogue
         from conformance.engine.ledger import LEDGER
         from conformance.engine.runner import Engine
 
@@ -107,33 +122,36 @@ class SuiteSession:
             tag=tag,
             ledger_path=settings.report_dir / LEDGER,
             interruption=self.interruption,
+            contract=settings.contract,
         )
         self.started = False
         self.fatal: str | None = None
         self.summary: dict[str, Any] | None = None
-        # What the session will run (set once collected): started together on worker threads with --concurrency.
-        self.stages: list[str] | None = None
-        self.requirements: list[Requirement] | None = None
-        catalogue = default_catalogue()
-        self.counted_checks = {c for r in catalogue.requirements if r.counts_for_conformance for c in r.checks}
+        self.needs_stages = True  # a selected requirement claims property checks (set after collection)
+        self.stages_to_report: list[Any] = []  # the stages' results, for the Allure step of the item that ran them
+        self.requirements: list[Requirement] | None = None  # the selection (set once collected)
 
     def ensure_started(self) -> Engine:
+        """The engine, started by the first item: preflight, then the property stages if anything needs them."""
+        from conformance.engine import properties
+
         if self.fatal:
             raise SuiteError(f"the run cannot go on: {self.fatal}")
         if not self.started:
             self.started = True
-            from conformance.engine import properties
-
-            stages = properties.STAGES if self.stages is None else self.stages
+            stages = properties.STAGES if self.needs_stages else ()
             requirements = self.engine.catalogue.requirements if self.requirements is None else self.requirements
             try:
                 self.engine.__enter__()
-                self.engine.warm_up(tuple(stages))  # --concurrency: generation overlaps the preflight's round trips
+                self.engine.warm_up(stages)  # --concurrency: generation overlaps the preflight's round trips
                 self.engine.preflight()
+                # With --concurrency the selected requirements' cases start now too, beside the stages.
+                self.engine.prefetch(stages, requirements)
+                if stages:
+                    self.stages_to_report = self.engine.run_stages(stages)
             except SuiteError as exc:
                 self.fatal = self.engine.result.fatal = f"{type(exc).__name__}: {exc}"
                 raise
-            self.engine.prefetch(tuple(stages), requirements)
         return self.engine
 
     def tolerated(self, counted: bool) -> bool:
@@ -150,6 +168,7 @@ class SuiteSession:
                 result,
                 contract_version=self.engine.contract.version,
                 contract_sha256=self.engine.contract.sha256,
+                contract_revision=self.engine.contract.revision,
                 catalogue_sha256=self.engine.catalogue.sha256,
             )
             scrubber = Scrubber([self.settings.target.api_key, self.settings.target.other_api_key])
@@ -162,6 +181,32 @@ class SuiteSession:
         return data
 
 
+@pytest.fixture
+def cekura_emulator(request: pytest.FixtureRequest) -> Iterator[Any]:
+    """The reference emulator as a test double for a client of the Cekura widget API.
+
+    Yields a ``conformance.emulator.ServedEmulator``: ``base_url`` (``http://127.0.0.1:PORT``, served from a thread of
+    the test process), ``api_key`` and ``other_api_key`` (two tenants; ``keys`` has both), ``revision``, ``reset()``
+    (back to the seed state; done before every test) and, for clients that take one, ``transport()`` and
+    ``async_transport()`` (in-process, no socket). The revision is the test's ``@pytest.mark.cekura_emulator(
+    revision="live")``, else the ``cekura_emulator_revision`` ini option, else ``seed``. One server per revision per
+    session.
+    """
+    marker = request.node.get_closest_marker("cekura_emulator")
+    chosen = marker.kwargs.get("revision") if marker is not None else None
+    revision = str(chosen or request.config.getini(EMULATOR_REVISION_INI) or "seed")
+    servers = request.config.stash.setdefault(_EMULATORS, {})
+    served = servers.get(revision)
+    if served is None:
+        from conformance.emulator.testing import ServedEmulator  # only when a test asks for it
+
+        served = servers[revision] = ServedEmulator(revision)
+        request.config.add_cleanup(served.close)
+    else:
+        served.reset()
+    yield served
+
+
 def _given(config: pytest.Config) -> list[str]:
     return ["--" + name.replace("_", "-") for name in SUITE_OPTIONS if config.getoption(name) is not None]
 
@@ -169,11 +214,13 @@ def _given(config: pytest.Config) -> list[str]:
 @pytest.hookimpl(tryfirst=True)  # before allure-pytest reads --alluredir
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "cekura_requirement(id, level): a conformance requirement item")
+    config.addinivalue_line("markers", "cekura_emulator(revision): the contract revision cekura_emulator serves")
     if not config.getoption("--cekura"):
         given = _given(config)
         if given:
             raise pytest.UsageError(f"{', '.join(given)} given without --cekura: add --cekura to run the suite")
         return
+    from conformance.contract import DEFAULT_REVISION
     from conformance.engine.results import SUMMARY
     from conformance.settings import RunOptions, build
 
@@ -191,6 +238,7 @@ def pytest_configure(config: pytest.Config) -> None:
                 allow_production=bool(config.getoption("--cekura-allow-production")),
                 concurrency=config.getoption("--cekura-concurrency"),
                 max_rps=config.getoption("--cekura-max-rps"),
+                revision=config.getoption("--cekura-revision") or DEFAULT_REVISION,
             )
         )
     except ConfigurationError as exc:
@@ -207,6 +255,18 @@ def pytest_configure(config: pytest.Config) -> None:
     suite.interruption.install()
     config.add_cleanup(suite.interruption.uninstall)
     config.add_cleanup(_CURRENT.clear)
+    _register_readable_messages(config)
+
+
+def _register_readable_messages(config: pytest.Config) -> None:
+    """Failure messages in Allure read as sentences, without the exception's module path."""
+    import allure_commons
+
+    from conformance.reporting.allure_view import ReadableMessages
+
+    plugin = ReadableMessages()
+    allure_commons.plugin_manager.register(plugin)
+    config.add_cleanup(lambda: allure_commons.plugin_manager.unregister(plugin))
 
 
 def pytest_report_header(config: pytest.Config) -> list[str] | None:
@@ -215,19 +275,14 @@ def pytest_report_header(config: pytest.Config) -> list[str] | None:
         return None
     engine = session.engine
     return [
-        f"cekura-conformance: target {engine.config.label}, profile {engine.profile.name}, seed {engine.seed}, "
-        f"run tag {engine.tag}"
+        f"cekura-conformance: target {engine.config.label}, revision {engine.contract.revision}, profile "
+        f"{engine.profile.name}, seed {engine.seed}, run tag {engine.tag}"
     ]
 
 
 class SuiteCollector(pytest.Collector):
     def collect(self) -> Iterator[pytest.Item]:
-        from conformance.engine import properties
-        from conformance.engine.catalogue import default as default_catalogue
-
-        for name in properties.STAGES:
-            yield StageItem.from_parent(self, name=f"stage[{name}]", stage=name)
-        for requirement in default_catalogue().requirements:
+        for requirement in self.config.stash[_SESSION].engine.catalogue.requirements:
             yield RequirementItem.from_parent(self, name=requirement.id, requirement=requirement)
 
 
@@ -239,22 +294,18 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
 
 
 def pytest_collection_finish(session: pytest.Session) -> None:
-    """A selection (-k, --deselect, ...) runs part of the catalogue: its summary claims no verdict."""
-    from conformance.engine import properties
-    from conformance.engine.catalogue import default as default_catalogue
-
+    """A selection (-k, --deselect, ...) runs part of the catalogue: its summary claims no verdict. The property
+    stages run only if a selected requirement claims their checks."""
     suite = session.config.stash.get(_SESSION, None)
     if suite is None:
         return
-    suite.stages = [i.stage for i in session.items if isinstance(i, StageItem)]
-    suite.requirements = [i.requirement for i in session.items if isinstance(i, RequirementItem)]
-    stages = set(suite.stages)
-    requirements = {r.id for r in suite.requirements}
-    total = len(default_catalogue().requirements)
-    if len(stages) < len(properties.STAGES) or len(requirements) < total:
+    selected = [i.requirement for i in session.items if isinstance(i, RequirementItem)]
+    suite.requirements = selected
+    suite.needs_stages = any(r.checks for r in selected)
+    total = len(suite.engine.catalogue.requirements)  # the requirements of the run's revision
+    if len({r.id for r in selected}) < total:
         suite.engine.result.partial = (
-            f"only a selection ran ({len(requirements)} of {total} requirements, {len(stages)} of "
-            f"{len(properties.STAGES)} property stages): a verdict needs the whole catalogue"
+            f"only a selection ran ({len(selected)} of {total} requirements): a verdict needs the whole catalogue"
         )
 
 
@@ -287,38 +338,11 @@ class _SuiteItem(pytest.Item):
         return str(super().repr_failure(excinfo))
 
 
-class StageItem(_SuiteItem):
-    def __init__(self, *, stage: str, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        self.stage = stage
-
-    def runtest(self) -> None:
-        with _interruptible(self):
-            self._run()
-
-    def _run(self) -> None:
-        from conformance.engine import properties
-        from conformance.reporting import allure_view
-
-        suite = self.suite()
-        engine = suite.ensure_started()
-        allure_view.annotate_stage(self.stage)
-        [result] = engine.run_stages((self.stage,))
-        allure_view.record_stage(result, engine.seed + properties.STAGES.index(self.stage))
-        if result.error:
-            raise SuiteError(f"stage {self.stage} broke: {result.error}")
-        if result.findings:
-            lines = [f"{f.check}: {f.title}\n    {f.message.splitlines()[0][:300]}" for f in result.findings.values()]
-            counted = any(check in suite.counted_checks for check in result.findings)
-            if suite.tolerated(counted):
-                self.tolerated = f"stage {self.stage}: findings only against requirements that are not MUST"
-            raise ConformanceFailure(f"{len(result.findings)} finding(s) in stage {self.stage}:\n" + "\n".join(lines))
-
-
 class RequirementItem(_SuiteItem):
     def __init__(self, *, requirement: Requirement, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.requirement = requirement
+        self.status: Status | None = None  # the engine's outcome, once it has one
         self.add_marker(pytest.mark.cekura_requirement(requirement.id, requirement.level.value))
 
     def runtest(self) -> None:
@@ -330,9 +354,26 @@ class RequirementItem(_SuiteItem):
 
         requirement = self.requirement
         allure_view.annotate_requirement(requirement)
+        try:
+            self._judge()
+        except RunInterrupted:
+            self.status = self.status or Status.SKIPPED  # stopped before it was judged
+            raise
+        finally:
+            # No outcome and no stop: the suite raised (an error), and the item is broken.
+            allure_view.label_outcome(requirement, self.status or Status.ERRORED)
+
+    def _judge(self) -> None:
+        from conformance.reporting import allure_view
+
+        requirement = self.requirement
         suite = self.suite()
         engine = suite.ensure_started()
+        if suite.stages_to_report:  # this item started the run: its step says where the time went
+            allure_view.record_stages(suite.stages_to_report)
+            suite.stages_to_report = []
         outcome = engine.run_requirement(requirement)
+        self.status = outcome.status
         allure_view.record_cases(outcome.cases)
         label = f"{requirement.id} [{requirement.level.value}{', tentative' if requirement.tentative else ''}]"
         if outcome.status in (Status.FAILED, Status.ERRORED) and suite.tolerated(requirement.counts_for_conformance):
@@ -399,7 +440,11 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
     if suite is None or suite.summary is None or config.getoption("no_summary", False):
         return  # the CLI passes --no-summary: it prints the table and the verdict itself
     terminalreporter.write_sep("=", "cekura-conformance")
+    from conformance.reporting import console
+
     for note in suite.summary.get("notes", []):
         terminalreporter.write_line(f"note: {note}")
+    if console.coverage(suite.summary):
+        terminalreporter.write_line(console.coverage(suite.summary))
     terminalreporter.write_line(suite.summary["verdict_line"])
     terminalreporter.write_line(f"reports: {suite.settings.report_dir}")

@@ -96,6 +96,9 @@ def _run_suite(options: RunOptions) -> int:
     if data["verdict"] != Verdict.INTERRUPTED:  # an interrupted run's table would list a fraction as if whole
         print(console.table(data))
         print()
+        if console.coverage(data):
+            print(console.coverage(data))
+            print()
     throttled = Throttle.line(data.get("throttle"))
     if throttled:
         print(throttled)

@@ -18,6 +18,7 @@ import schemathesis
 from schemathesis.core.parameters import ParameterLocation
 
 from conformance import calibration, contract
+from conformance.contract import Contract
 
 JSON = Any
 
@@ -26,8 +27,16 @@ def _ids(variable: str) -> list[int | None]:
     return [int(part) for part in os.environ.get(variable, "").split(",") if part.strip()]
 
 
+def _contract_of(case: Any) -> Contract:
+    """The revision schemathesis was given (the fragment names it in ``info.x-cekura-revision``)."""
+    raw = getattr(getattr(case.operation, "schema", None), "raw_schema", None)
+    info = raw.get("info") if isinstance(raw, Mapping) else None
+    name = info.get("x-cekura-revision") if isinstance(info, Mapping) else None
+    return contract.get(name) if name in contract.REVISIONS else contract.default()
+
+
 def _schema_of(case: Any) -> str | None:
-    return contract.default().request_schema(case.operation.method, case.operation.path)
+    return _contract_of(case).request_schema(case.operation.method, case.operation.path)
 
 
 @schemathesis.hook
@@ -37,7 +46,10 @@ def map_case(context: Any, case: Any) -> Any:
         return case
     if _schema_of(case) is not None:
         case.body = calibration.fix_positive_body(
-            dict(case.body), dashboards=_ids("CEKURA_DASHBOARD_IDS"), metrics=_ids("CEKURA_METRIC_IDS")
+            dict(case.body),
+            dashboards=_ids("CEKURA_DASHBOARD_IDS"),
+            metrics=_ids("CEKURA_METRIC_IDS"),
+            group_by=calibration.documented_examples(_contract_of(case), "group_by"),
         )
     return case
 
@@ -54,4 +66,4 @@ def filter_case(context: Any, case: Any) -> bool:
     if found is None or not body_only or not isinstance(case.body, Mapping):
         return True
     # The schema's required list counts too: a create body without chart_type is no DRF-acceptable body.
-    return not calibration.drf_would_accept(contract.default(), found, case.body)
+    return not calibration.drf_would_accept(_contract_of(case), found, case.body)

@@ -8,8 +8,10 @@ import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
+from conformance import contract as contract_module
+from conformance.contract import DEFAULT_REVISION, Contract, UnknownRevision
 from conformance.emulator import Behaviour, create_app
-from conformance.emulator.faults import CONVENTION_VARIANTS, VARIANTS, Fault
+from conformance.emulator.faults import Fault, conventions_for, faults_for, get
 from conformance.engine.catalogue import Catalogue
 from conformance.engine.catalogue import default as default_catalogue
 from conformance.engine.outcomes import Status
@@ -114,6 +116,7 @@ class Report:
     clean: Outcome
     full_sweep: bool  # every registered fault ran, so MUST coverage is judged
     seconds: float = 0.0
+    revision: str = DEFAULT_REVISION
 
     @property
     def faults(self) -> list[Outcome]:
@@ -171,20 +174,28 @@ def outcome_of(
 
 
 def sweep(
-    name: str, behaviour: type[Behaviour], kind: str, profile: Profile, seed: int, catalogue: Catalogue
+    name: str,
+    behaviour: type[Behaviour],
+    kind: str,
+    profile: Profile,
+    seed: int,
+    catalogue: Catalogue,
+    contract: Contract | None = None,
 ) -> Outcome:
-    """The whole suite against a fresh in-process emulator running ``behaviour``; never raises an Exception."""
+    """The whole suite, on ``contract``'s revision (default: seed), against a fresh in-process emulator serving that
+    revision with ``behaviour``; never raises an Exception."""
     description = (behaviour.__doc__ or "").strip().splitlines()[0] if behaviour.__doc__ else ""
     breaks = behaviour.breaks if issubclass(behaviour, Fault) else ()
+    served = contract or contract_module.default()
     config = TargetConfig(
         api_key=EMBEDDED_KEY,
         other_api_key=EMBEDDED_OTHER_KEY,
-        app_factory=lambda: create_app(behaviour=behaviour),
+        app_factory=lambda: create_app(behaviour=behaviour, contract=served),
     )
     started = time.perf_counter()
     engine: Engine | None = None
     try:
-        engine = Engine(config, profile, seed=seed, catalogue=catalogue)
+        engine = Engine(config, profile, seed=seed, catalogue=catalogue, contract=served)
         with engine:
             result = engine.run_all()
         outcome = outcome_of(name, description, kind, result, catalogue, breaks)
@@ -200,17 +211,32 @@ def sweep(
     return outcome
 
 
-def selected(only: Iterable[str] | None) -> list[tuple[str, type[Fault], str]]:
-    """(name, behaviour, kind) for the requested variants; KeyError for an unknown name."""
-    every: list[tuple[str, type[Fault], str]] = [(n, b, "fault") for n, b in VARIANTS.items()] + [
-        (n, b, "convention") for n, b in CONVENTION_VARIANTS.items()
+class NotOnRevision(ValueError):
+    """A variant asked for by name that does not exist where the chosen revision is served."""
+
+
+def selected(only: Iterable[str] | None, revision: str = DEFAULT_REVISION) -> list[tuple[str, type[Fault], str]]:
+    """(name, behaviour, kind) for the requested variants of ``revision``; KeyError for an unknown name,
+    NotOnRevision for one of another revision."""
+    faults, conventions = faults_for(revision), conventions_for(revision)
+    every: list[tuple[str, type[Fault], str]] = [(n, b, "fault") for n, b in faults.items()] + [
+        (n, b, "convention") for n, b in conventions.items()
     ]
     if only is None:
         return every
     wanted = list(dict.fromkeys(only))
-    unknown = [n for n in wanted if n not in VARIANTS and n not in CONVENTION_VARIANTS]
+    unknown = []
+    for name in wanted:
+        try:
+            get(name)
+        except KeyError:
+            unknown.append(name)
     if unknown:
         raise KeyError(", ".join(unknown))
+    elsewhere = [n for n in wanted if n not in faults and n not in conventions]
+    if elsewhere:
+        where = "; ".join(f"{n} exists in revision {', '.join(get(n).revisions)} only" for n in elsewhere)
+        raise NotOnRevision(f"{where}: not in revision {revision}")
     return [item for item in every if item[0] in wanted]
 
 
@@ -221,18 +247,21 @@ def run(
     only: Iterable[str] | None = None,
     catalogue: Catalogue | None = None,
     on_outcome: Callable[[Outcome], None] | None = None,
+    revision: str = DEFAULT_REVISION,
 ) -> Report:
-    """Sweep the selected variants and the unmodified emulator; shrinking is off (a kill needs no minimal example)."""
+    """Sweep the selected variants of ``revision`` and the unmodified emulator, the suite judging that revision;
+    shrinking is off (a kill needs no minimal example)."""
     started = time.perf_counter()
     profile = dataclasses.replace(profile, shrink=False)
-    chosen = selected(only)
-    catalogue = catalogue or default_catalogue()
+    served = contract_module.get(revision)
+    chosen = selected(only, revision)
+    catalogue = (catalogue or default_catalogue()).for_revision(revision)
     outcomes: list[Outcome] = []
     for name, behaviour, kind in chosen:
-        outcomes.append(sweep(name, behaviour, kind, profile, seed, catalogue))
+        outcomes.append(sweep(name, behaviour, kind, profile, seed, catalogue, served))
         if on_outcome:
             on_outcome(outcomes[-1])
-    clean = sweep(CLEAN, Behaviour, "clean", profile, seed, catalogue)
+    clean = sweep(CLEAN, Behaviour, "clean", profile, seed, catalogue, served)
     if on_outcome:
         on_outcome(clean)
     return Report(
@@ -243,6 +272,7 @@ def run(
         clean=clean,
         full_sweep=only is None,
         seconds=time.perf_counter() - started,
+        revision=revision,
     )
 
 
@@ -288,21 +318,34 @@ def summary(report: Report) -> list[str]:
     for rid, names in report.kills_by_must().items():
         lines.append(f"  {rid:<{width}}  {', '.join(names) if names else '-'}")
     lines.append(f"clean emulator: {report.clean.verdict} {report.clean.detail()}")
-    lines.append(f"wall time: {report.seconds:.1f} s (profile {report.profile}, shrinking off, seed {report.seed})")
+    lines.append(
+        f"wall time: {report.seconds:.1f} s (revision {report.revision}, profile {report.profile}, shrinking off, "
+        f"seed {report.seed})"
+    )
     lines.append("SELFTEST PASSED" if report.passed else "SELFTEST FAILED")
     return lines
 
 
 def main(
-    *, profile: str = "quick", seed: int | None = None, only: Sequence[str] | None = None, write: Write | None = None
+    *,
+    profile: str = "quick",
+    seed: int | None = None,
+    only: Sequence[str] | None = None,
+    write: Write | None = None,
+    revision: str = DEFAULT_REVISION,
 ) -> int:
     """The CLI entry: the kill table as each sweep ends, then the summary; 0 only if everything came out as expected."""
     out: Write = write or (lambda line: print(line, flush=True))
     try:
+        contract_module.get(revision)
         chosen_profile = get_profile(profile)
-        chosen = selected(only)
+        chosen = selected(only, revision)
     except KeyError as exc:
-        out(f"error: unknown variant {exc}; known: {', '.join([*VARIANTS, *CONVENTION_VARIANTS])}")
+        known = ", ".join([*faults_for(revision), *conventions_for(revision)])
+        out(f"error: unknown variant {exc}; known in revision {revision}: {known}")
+        return EXIT_USAGE
+    except (UnknownRevision, NotOnRevision) as exc:
+        out(f"error: {exc}")
         return EXIT_USAGE
     except Exception as exc:  # ConfigurationError: an unknown profile
         out(f"error: {exc}")
@@ -313,7 +356,10 @@ def main(
         return EXIT_USAGE
     seed = fixed or (seed if seed is not None else DEFAULT_SEED)
     width = max([len(CLEAN), *(len(name) for name, _, _ in chosen)])
-    out(f"selftest: {len(chosen)} variants and the clean emulator · profile {chosen_profile.name} · seed {seed}")
+    out(
+        f"selftest: {len(chosen)} variants and the clean emulator · revision {revision} · profile "
+        f"{chosen_profile.name} · seed {seed}"
+    )
     headings = {
         "fault": "\nfault variants (deviations from the published docs; KILLED: the MUSTs a variant names failed):",
         "convention": "\nconvention variants (DRF habits the docs leave open; DETECTED: its SHOULDs failed, no MUST):",
@@ -328,7 +374,7 @@ def main(
             out(headings[outcome.kind])
         out(row(outcome, width))
 
-    report = run(chosen_profile, seed, only=only, on_outcome=show)
+    report = run(chosen_profile, seed, only=only, on_outcome=show, revision=revision)
     for line in summary(report):
         out(line)
     return report.exit_code

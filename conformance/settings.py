@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import os
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
+from conformance import contract as contract_module
+from conformance.contract import DEFAULT_REVISION, Contract, UnknownRevision
 from conformance.engine.errors import ConfigurationError
 from conformance.engine.profiles import Profile, get
 from conformance.engine.target import TargetConfig
@@ -29,6 +33,7 @@ class RunSettings:
     profile: Profile
     seed: int | None
     report_dir: Path
+    contract: Contract  # the revision the target is held to (the embedded emulator serves it)
 
 
 @dataclass(frozen=True)
@@ -45,10 +50,12 @@ class RunOptions:
     allow_production: bool = False
     concurrency: int | None = None  # None: DEFAULT_HTTP_CONCURRENCY for an HTTP target, 1 embedded
     max_rps: float | None = None
+    revision: str = DEFAULT_REVISION
 
     def pytest_args(self) -> list[str]:
         """The same options as the pytest plugin's ``--cekura-*`` flags."""
         args = ["--cekura-profile", self.profile, "--cekura-report-dir", str(self.report_dir)]
+        args += ["--cekura-revision", self.revision]
         for flag, value in (
             ("--cekura-base-url", self.base_url),
             ("--cekura-api-key", self.api_key),
@@ -63,8 +70,23 @@ class RunOptions:
         return [*args, "--cekura-allow-production"] if self.allow_production else args
 
 
+def _embedded_emulator(revision: str) -> Callable[[], Any]:
+    """The embedded target's app factory: the emulator serving the run's revision."""
+
+    def factory() -> Any:
+        from conformance import emulator  # looked up when called, so a test may swap create_app
+
+        return emulator.create_app(revision=revision)
+
+    return factory
+
+
 def build(options: RunOptions) -> RunSettings:
     """Validate options (ConfigurationError -> exit 2) and fill keys from the environment."""
+    try:
+        chosen_contract = contract_module.get(options.revision)
+    except UnknownRevision as exc:
+        raise ConfigurationError(f"--revision: {exc}") from None
     base_url = options.base_url
     api_key: str | None
     other_api_key: str | None
@@ -89,6 +111,7 @@ def build(options: RunOptions) -> RunSettings:
         allow_production=options.allow_production,
         concurrency=concurrency,
         max_rps=options.max_rps,
+        app_factory=_embedded_emulator(chosen_contract.revision) if base_url is None else None,
     )
     target.check()
     chosen = get(options.profile)
@@ -97,7 +120,7 @@ def build(options: RunOptions) -> RunSettings:
         raise ConfigurationError(f"the {chosen.name} profile always runs with seed {chosen.fixed_seed}")
     report_dir = Path(options.report_dir)
     check_report_dir(report_dir)
-    return RunSettings(target, chosen, seed, report_dir)
+    return RunSettings(target, chosen, seed, report_dir, chosen_contract)
 
 
 def check_report_dir(path: Path) -> None:

@@ -6,8 +6,10 @@ import socket
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import httpx
+import yaml
 
 
 def free_port() -> int:
@@ -77,3 +79,21 @@ class Served:
         if self.process.stdout and not self.process.stdout.closed:
             self.output = self.process.stdout.read().decode(errors="replace")
             self.process.stdout.close()
+
+
+def seed_with_keys(path: Path, key_a: str, key_b: str) -> Path:
+    """A seed file for two tenants with the given (recognisable) keys, two metrics and a filtered dashboard each."""
+    tenants = []
+    for key, name, metric in ((key_a, "alpha", 10), (key_b, "bravo", 20)):
+        tenants.append(
+            {
+                "key": key,
+                "name": name,
+                "metrics": [{"id": metric, "name": f"{name} accuracy"}, {"id": metric + 1, "name": f"{name} latency"}],
+                "dashboards": [
+                    {"name": f"{name} board", "filters": {"field": "timestamp", "op": "gte", "value": "now-7d"}}
+                ],
+            }
+        )
+    path.write_text(yaml.safe_dump({"tenants": tenants}))
+    return path

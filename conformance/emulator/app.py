@@ -80,12 +80,16 @@ def create_app(
     max_body_bytes: int = DATA_UPLOAD_MAX_MEMORY_SIZE,
     contract: Contract | None = None,
     guesses: Guesses | None = None,
+    revision: str | None = None,
 ) -> Starlette:
     """The emulator: state in memory, or in the SQLite file ``db`` (seeded only while it holds nothing).
 
-    ``guesses`` (else the seed's) answers what the docs leave open; see ``conformance.emulator.guesses``.
+    It serves one revision of the contract: ``revision`` (``seed``, the default, or ``live``) or the ``contract``
+    given. ``guesses`` (else the seed's) answers what the docs leave open; see ``conformance.emulator.guesses``.
     """
-    contract = contract or contract_module.default()
+    if contract is not None and revision is not None and contract.revision != revision:
+        raise ValueError(f"create_app: contract is revision {contract.revision!r}, revision says {revision!r}")
+    contract = contract or contract_module.get(revision or contract_module.DEFAULT_REVISION)
     seed = seed or default_seed()
     guesses = guesses or seed.guesses
     store = Store(db)
@@ -99,4 +103,5 @@ def create_app(
     app.router.redirect_slashes = False  # the slash redirect is Django's (CommonMiddleware), in the Behaviour
     app.state.behaviour = impl
     app.state.store = store
+    app.state.contract = contract
     return app

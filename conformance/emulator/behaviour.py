@@ -130,6 +130,7 @@ class Behaviour:
         self.guesses = guesses or Guesses()
         self.key_header: str = contract.document["components"]["securitySchemes"]["api_key"]["name"]
         self.widget_fields = field_specs(contract, "Widget", "WidgetCreate")
+        self.serves_group_by = "group_by" in self.widget_fields  # the contract's revision declares it (live)
         self.dashboard_fields = field_specs(contract, "Dashboard", "Dashboard")
         self.router = Router(build_routes(contract))
         self.renderers = (JSON_RENDERER, BROWSABLE_RENDERER) if self.guesses.browsable_api else (JSON_RENDERER,)
@@ -563,6 +564,8 @@ class Behaviour:
             "metadata": row.metadata,
             "created_at": self.format_timestamp(row.created_at),
             "updated_at": self.format_timestamp(row.updated_at),
+            # The live revision's serializer has group_by (after the seed-era fields); the seed one does not.
+            **({"group_by": row.group_by} if self.serves_group_by else {}),
         }
 
     def represent_dashboard(self, row: DashboardRow) -> dict[str, JSON]:

@@ -15,7 +15,8 @@ from conformance.contract import Contract
 from conformance.emulator import jsonio
 from conformance.emulator.app import create_app
 from conformance.emulator.behaviour import Behaviour, Reply
-from conformance.emulator.errors import ApiError, FieldError, message
+from conformance.emulator.errors import ApiError, DjangoPage, FieldError, message, not_found_page
+from conformance.emulator.negotiation import unsupported
 from conformance.emulator.routing import Route
 from conformance.emulator.store import DashboardRow, Store, Tenant, WidgetRow
 from conformance.emulator.validation import FieldSpec
@@ -59,6 +60,13 @@ class Fault(Behaviour):
     #: Requirement ids that must be among the failed ones when the suite runs against this variant: MUSTs for a
     #: fault, the SHOULDs that notice it for a convention variant. ``selftest`` checks it.
     breaks: ClassVar[tuple[str, ...]] = ()
+    #: The contract revisions the deviation exists in (empty: every revision). A variant of what the live revision
+    #: adds has nothing to break where the seed revision is served.
+    revisions: ClassVar[tuple[str, ...]] = ()
+
+    @classmethod
+    def applies_to(cls, revision: str) -> bool:
+        return not cls.revisions or revision in cls.revisions
 
 
 # Authentication and tenancy ---------------------------------------------------------------------------
@@ -126,6 +134,35 @@ class CrossTenantReadable(Fault):
         return Reply(200, self.represent_widget(row))
 
 
+class WidgetListUnscoped(Fault):
+    """The widget list is not filtered by the caller: every tenant's widgets are listed."""
+
+    breaks = ("WPATCH-TEN-04",)
+
+    async def dashboards_widgets_list(self, tenant: Tenant, request: Request) -> Reply:
+        dashboard = self.query_integer(request, "dashboard_id")
+        rows = sorted(
+            (row for owner in self.store.tenants() for row in self.store.widgets_page(owner.id, dashboard, 1 << 30, 0)),
+            key=lambda row: row.id,
+        )
+        current = self.paginate(request, len(rows))
+        shown = rows[current.offset : current.offset + current.size]
+        return Reply(200, self.paginated(request, current, [self.represent_widget(row) for row in shown]))
+
+
+class DashboardIdCrossesTenants(Fault):
+    """``dashboard_id`` on the widget list scopes to that dashboard's owner, not to the caller: an IDOR."""
+
+    breaks = ("WPATCH-TEN-04",)
+
+    async def dashboards_widgets_list(self, tenant: Tenant, request: Request) -> Reply:
+        dashboard = self.query_integer(request, "dashboard_id")
+        row = self.store.dashboard(dashboard) if dashboard is not None else None
+        if row is not None and row.tenant != tenant.id:
+            tenant = next(owner for owner in self.store.tenants() if owner.id == row.tenant)
+        return await super().dashboards_widgets_list(tenant, request)
+
+
 class SecondTenantAttachesToFirstDashboards(Fault):
     """A one-way leak: the tenant seeded second may attach its widgets to the first tenant's dashboards."""
 
@@ -180,6 +217,18 @@ class MissingBodyRejected(Fault):
         if request.headers.get("content-length", "0") == "0" and "transfer-encoding" not in request.headers:
             raise ApiError(400, {"non_field_errors": [message("no_data")]})
         return await super().request_data(request)
+
+
+class FormBodiesRefused(Fault):
+    """Form-encoded and multipart bodies answer 415 although the published spec declares both for the PATCH."""
+
+    breaks = ("WPATCH-CT-02",)
+
+    def select_parser(self, content_type: str | None) -> tuple[str, str]:
+        found = super().select_parser(content_type)
+        if found[0] != "application/json":
+            raise unsupported(content_type)
+        return found
 
 
 class DashboardChangeIgnored(Fault):
@@ -637,6 +686,27 @@ class UnknownKeysRejected(Fault):
         return super().validate_widget(tenant, data, partial=partial)
 
 
+class MissingSlashNotRedirected(Fault):
+    """A path without its trailing slash gets a 404 (APPEND_SLASH off) instead of Django's 301 to the slash path."""
+
+    breaks = ("WPATCH-SLASH-01",)
+
+    def unresolved(self, request: Request) -> DjangoPage:
+        return not_found_page()
+
+
+class HeadAndOptionsRefused(Fault):
+    """HEAD and OPTIONS answer 405, as if the view served only the methods the docs have pages for."""
+
+    breaks = ("WPATCH-METHOD-02",)
+
+    def operation(self, route: Route, method: str) -> str | None:
+        return None if method == "HEAD" else super().operation(route, method)
+
+    def options(self, route: Route, tenant: Tenant, request: Request) -> Reply:
+        raise self.method_not_allowed("OPTIONS", route)
+
+
 class UnrecognisedMethodsAnswered501(Fault):
     """A method Django does not route (TRACE or an unknown one) answers 501 Not Implemented instead of DRF's 405."""
 
@@ -646,6 +716,80 @@ class UnrecognisedMethodsAnswered501(Fault):
         if method.upper() not in {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"}:
             return ApiError(501, {"detail": f'Method "{method}" is not implemented.'})
         return super().method_not_allowed(method, route)
+
+
+# What the live revision adds (stat, p50/p95/p99, group_by) ---------------------------------------------------
+
+
+class StatRefused(Fault):
+    """chart_type stat is refused as "not a valid choice", as the seed-era enum refuses it."""
+
+    breaks = ("WPATCH-STAT-01",)
+    revisions = ("live",)
+
+    def validate_choice(self, spec: FieldSpec, value: JSON) -> str:
+        if spec.name == "chart_type" and value == "stat":
+            raise FieldError.of("invalid_choice", input=value)
+        return super().validate_choice(spec, value)
+
+
+class StatFieldFilled(Fault):
+    """A stat widget created or patched with an empty field gets "total_calls" stored in it instead."""
+
+    breaks = ("WPATCH-STAT-02",)
+    revisions = ("live",)
+
+    def validate_widget(self, tenant: Tenant, data: Mapping[str, JSON], *, partial: bool) -> dict[str, JSON]:
+        values = super().validate_widget(tenant, data, partial=partial)
+        if values.get("chart_type") == "stat" and not values.get("field"):
+            values["field"] = "total_calls"
+        return values
+
+
+class PercentileNotStored(Fault):
+    """aggregation_function p50 (the newest member) is accepted but not stored: the widget keeps its previous one."""
+
+    breaks = ("WPATCH-PCT-01",)
+    revisions = ("live",)
+
+    def apply_widget_patch(self, widget: WidgetRow, changes: Mapping[str, JSON]) -> None:
+        if changes.get("aggregation_function") == "p50":
+            changes = {key: value for key, value in changes.items() if key != "aggregation_function"}
+        super().apply_widget_patch(widget, changes)
+
+
+class GroupByDropped(Fault):
+    """group_by is accepted but never stored (a serializer that keeps it read-only): every answer shows null."""
+
+    breaks = ("WPATCH-GRP-01",)
+    revisions = ("live",)
+
+    def validate_widget(self, tenant: Tenant, data: Mapping[str, JSON], *, partial: bool) -> dict[str, JSON]:
+        values = super().validate_widget(tenant, data, partial=partial)
+        values.pop("group_by", None)
+        return values
+
+
+class GroupByClearedByUnrelatedPatch(Fault):
+    """A PATCH that does not send group_by sets it back to null (a default applied on every save)."""
+
+    breaks = ("WPATCH-GRP-02",)
+    revisions = ("live",)
+
+    def apply_widget_patch(self, widget: WidgetRow, changes: Mapping[str, JSON]) -> None:
+        super().apply_widget_patch(widget, {"group_by": None, **changes})
+
+
+class NestedWidgetsWithoutGroupBy(Fault):
+    """A dashboard's nested widgets leave group_by out (a nested serializer without the new field)."""
+
+    breaks = ("WPATCH-GRP-03",)
+    revisions = ("live",)
+
+    def represent_dashboard(self, row: DashboardRow) -> dict[str, JSON]:
+        shown = super().represent_dashboard(row)
+        shown["widgets"] = [{k: v for k, v in w.items() if k != "group_by"} for w in shown["widgets"]]
+        return shown
 
 
 def _registry(*classes: type[Fault]) -> dict[str, type[Fault]]:
@@ -661,11 +805,14 @@ VARIANTS: dict[str, type[Fault]] = _registry(
     SecondTenantReachesFirst,
     CrossTenantReadable,
     ForeignDashboardAccepted,
+    WidgetListUnscoped,
+    DashboardIdCrossesTenants,
     SecondTenantAttachesToFirstDashboards,
     ForeignMetricAccepted,
     ClearsUnsentFields,
     EmptyBodyRejected,
     MissingBodyRejected,
+    FormBodiesRefused,
     DashboardChangeIgnored,
     CreatedAtWritable,
     PatchAnswerEchoesSentId,
@@ -706,20 +853,57 @@ CONVENTION_VARIANTS: dict[str, type[Fault]] = _registry(
     ForbiddenForeignWidget,
     UnknownKeysRejected,
     UnrecognisedMethodsAnswered501,
+    MissingSlashNotRedirected,
+    HeadAndOptionsRefused,
 )
 
 
+#: Deviations in what the live revision adds: each must make one of its MUSTs fail (``selftest --revision live``).
+LIVE_VARIANTS: dict[str, type[Fault]] = _registry(
+    StatRefused,
+    StatFieldFilled,
+    PercentileNotStored,
+    GroupByDropped,
+    GroupByClearedByUnrelatedPatch,
+    NestedWidgetsWithoutGroupBy,
+)
+
+
+def faults_for(revision: str) -> dict[str, type[Fault]]:
+    """The fault variants that apply where ``revision`` is served (the live revision adds its own)."""
+    every = {**VARIANTS, **LIVE_VARIANTS}
+    return {name: cls for name, cls in every.items() if cls.applies_to(revision)}
+
+
+def conventions_for(revision: str) -> dict[str, type[Fault]]:
+    return {name: cls for name, cls in CONVENTION_VARIANTS.items() if cls.applies_to(revision)}
+
+
 def get(name: str) -> type[Fault]:
-    """The variant called ``name`` in either registry; KeyError names the known ones."""
-    found = VARIANTS.get(name) or CONVENTION_VARIANTS.get(name)
+    """The variant called ``name`` in any registry; KeyError names the known ones."""
+    found = VARIANTS.get(name) or LIVE_VARIANTS.get(name) or CONVENTION_VARIANTS.get(name)
     if found is None:
-        raise KeyError(f"unknown variant {name!r}; known: {', '.join([*VARIANTS, *CONVENTION_VARIANTS])}")
+        known = ", ".join([*VARIANTS, *LIVE_VARIANTS, *CONVENTION_VARIANTS])
+        raise KeyError(f"unknown variant {name!r}; known: {known}")
     return found
 
 
 def create_variant_app(name: str, **options: Any) -> Starlette:
-    """A fresh emulator (its own in-memory store and default seed) running the variant ``name``."""
-    return create_app(behaviour=get(name), **options)
+    """A fresh emulator (its own in-memory store and default seed) running the variant ``name``; a variant that
+    exists in one revision only is served on it unless ``revision`` or ``contract`` says otherwise."""
+    variant = get(name)
+    if len(variant.revisions) == 1 and "revision" not in options and "contract" not in options:
+        options["revision"] = variant.revisions[0]
+    return create_app(behaviour=variant, **options)
 
 
-__all__ = ["CONVENTION_VARIANTS", "VARIANTS", "Fault", "create_variant_app", "get"]
+__all__ = [
+    "CONVENTION_VARIANTS",
+    "LIVE_VARIANTS",
+    "VARIANTS",
+    "Fault",
+    "conventions_for",
+    "create_variant_app",
+    "faults_for",
+    "get",
+]

@@ -20,12 +20,12 @@ class SeedFileError(Exception):
     """The ``--seed-file`` cannot be read or is not a seed: the user's mistake, told in one line."""
 
 
-def read_seed_file(path: Path) -> Seed:
+def read_seed_file(path: Path, revision: str = contract.DEFAULT_REVISION) -> Seed:
     if not path.is_file():
         what = "is a directory" if path.is_dir() else "does not exist"
         raise SeedFileError(f"--seed-file {path} {what}: give a YAML or JSON seed file")
     try:
-        return load_seed(path, contract.default())
+        return load_seed(path, contract.get(revision))
     except (OSError, UnicodeDecodeError, yaml.YAMLError, ValueError) as exc:
         why = " ".join(str(exc).split())[:300] or type(exc).__name__
         raise SeedFileError(f"--seed-file {path} is not a valid seed: {why}") from None
@@ -37,12 +37,15 @@ def serve(
     db: Path | None = None,
     seed_file: Path | None = None,
     guesses: Sequence[str] = (),
+    revision: str = contract.DEFAULT_REVISION,
 ) -> None:
-    """Serve until interrupted; ``guesses`` are ``NAME=VALUE`` switches applied over the seed file's."""
-    seed = read_seed_file(seed_file) if seed_file is not None else default_seed()
+    """Serve ``revision`` of the contract until interrupted; ``guesses`` are ``NAME=VALUE`` switches applied over the
+    seed file's. ``contract.UnknownRevision`` for a revision this suite does not ship."""
+    served = contract.get(revision)
+    seed = read_seed_file(seed_file, revision) if seed_file is not None else default_seed()
     chosen = guesses_from_options(guesses, seed.guesses)
-    app = create_app(db=db, seed=seed, guesses=chosen)
-    print(startup_line(host, port, [t.key for t in app.state.store.tenants()]), flush=True)
+    app = create_app(db=db, seed=seed, guesses=chosen, contract=served)
+    print(startup_line(host, port, [t.key for t in app.state.store.tenants()], revision), flush=True)
     uvicorn.run(
         app,
         host=host,
@@ -58,10 +61,14 @@ def serve(
     )
 
 
-def startup_line(host: str, port: int, keys: Sequence[str]) -> str:
-    """What a user needs to start: the URL and the development keys (the first two tenants')."""
+def startup_line(host: str, port: int, keys: Sequence[str], revision: str = contract.DEFAULT_REVISION) -> str:
+    """What a user needs to start: the URL, the contract revision served and the development keys (the first two
+    tenants')."""
     shown = ", ".join(keys[:2]) if keys else "none (the seed has no tenant)"
-    return f"cekura emulator serving http://{host}:{port} (X-CEKURA-API-KEY: {shown}); Ctrl-C stops it"
+    return (
+        f"cekura emulator serving http://{host}:{port} (revision {revision}; X-CEKURA-API-KEY: {shown}); "
+        "Ctrl-C stops it"
+    )
 
 
 def _has(module: str) -> bool:

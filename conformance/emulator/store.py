@@ -27,12 +27,13 @@ CREATE TABLE IF NOT EXISTS widgets (
     id INTEGER PRIMARY KEY AUTOINCREMENT, tenant INTEGER NOT NULL, dashboard INTEGER, name TEXT,
     filters TEXT, chart_type TEXT NOT NULL, data_type TEXT, field TEXT NOT NULL DEFAULT '', metric INTEGER,
     time_period TEXT, aggregation_function TEXT, metadata TEXT,
-    created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL);
+    created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL, group_by TEXT);
 CREATE INDEX IF NOT EXISTS widgets_by_dashboard ON widgets (dashboard);
 """
 # Columns added after the first release: a --db file written before them gets them on open.
 _ADDED_COLUMNS = {
     "metrics": (("description", "TEXT NOT NULL DEFAULT ''"), ("enum_values", "TEXT")),
+    "widgets": (("group_by", "TEXT"),),  # the live revision's widget field (only written when it is served)
 }
 _METRIC_SELECT = "SELECT id, tenant, name, type, eval_type, description, enum_values FROM metrics "
 _DASHBOARD_SELECT = (
@@ -43,17 +44,17 @@ _DASHBOARD_SELECT = (
 # Columns a write may set (SQL is only ever built from these names).
 WIDGET_COLUMNS = (
     "dashboard", "name", "filters", "chart_type", "data_type", "field", "metric",
-    "time_period", "aggregation_function", "metadata", "created_at",
+    "time_period", "aggregation_function", "metadata", "created_at", "group_by",
 )  # fmt: skip
 DASHBOARD_COLUMNS = ("name", "project", "filters", "created_at")
 # Columns holding JSON text; `project` holds an integer as text, so any JSON integer fits.
-_JSON_COLUMNS = frozenset({"filters", "metadata"})
+_JSON_COLUMNS = frozenset({"filters", "metadata", "group_by"})
 _TEXT_INTEGER_COLUMNS = frozenset({"project"})
 _INT64 = range(-(2**63), 2**63)
 
 _WIDGET_SELECT = """
 SELECT w.id, w.tenant, w.dashboard, w.name, w.filters, w.chart_type, w.data_type, w.field, w.metric,
-       w.time_period, w.aggregation_function, w.metadata, w.created_at, w.updated_at, d.filters, m.name
+       w.time_period, w.aggregation_function, w.metadata, w.created_at, w.updated_at, d.filters, m.name, w.group_by
 FROM widgets AS w
 LEFT JOIN dashboards AS d ON d.id = w.dashboard
 LEFT JOIN metrics AS m ON m.id = w.metric
@@ -107,6 +108,7 @@ class WidgetRow:
     updated_at: int
     dashboard_filters: JSON  # joined: the filters of the dashboard the widget is on now
     metric_name: str | None  # joined: the name of the metric the widget plots now
+    group_by: JSON = None  # the live revision's field (null where the seed revision is served)
 
 
 _WIDGET_FIELDS = WidgetRow.__slots__  # the constructor's order (dataclasses.replace is slow on the hot path)
@@ -137,7 +139,7 @@ def _widget(row: tuple[Any, ...]) -> WidgetRow:
     (wid, tenant, dashboard, name, filters, chart, data_type, field, metric, period, agg, meta, ca, ua) = row[:14]
     return WidgetRow(
         wid, tenant, dashboard, name, _loads(filters), chart, data_type, field, metric, period, agg,
-        _loads(meta), ca, ua, _loads(row[14]), row[15],
+        _loads(meta), ca, ua, _loads(row[14]), row[15], _loads(row[16]),
     )  # fmt: skip
 
 

@@ -45,7 +45,9 @@ class FieldSpec:
     choices: frozenset[str] = frozenset()
 
     def default(self) -> JSON:
-        """The model default when a create omits the field: null, else a blank string."""
+        """The model default when a create omits the field: the fragment's ``default``, else null, else ""."""
+        if "default" in self.schema:
+            return self.schema["default"]
         return None if self.nullable else ""
 
 

@@ -20,6 +20,8 @@ def _send(ctx: RunContext, request: dict[str, Any], variables: dict[str, Any], a
     path = operation.path
     for name, value in (spec.get("path") or {}).items():
         path = path.replace("{" + name + "}", str(value))
+    if spec.get("without_slash"):
+        path = path.rstrip("/")  # Django's APPEND_SLASH probe: the documented path minus its trailing slash
     content: bytes | None = None
     if "raw" in spec:
         content = spec["raw"].encode()
@@ -32,6 +34,7 @@ def _send(ctx: RunContext, request: dict[str, Any], variables: dict[str, Any], a
         json=spec.get("json"),
         content=content,
         content_type=spec.get("content_type") or ("application/json" if content is not None else None),
+        params={name: str(value) for name, value in spec["query"].items()} if spec.get("query") else None,
     )
 
 
@@ -81,6 +84,8 @@ def run_case(ctx: RunContext, requirement: Requirement, case: dict[str, Any]) ->
             _run_steps(ctx, case)
         except ConformanceFailure as failure:
             result.status, result.message = Status.FAILED, str(failure)
+            # The last answer is the one the failed expectation judged (or whose missing key broke a template).
+            result.failed_exchange = len(recorder.exchanges) - 1 if recorder.exchanges else None
         except PreconditionMissing as missing:
             result.status, result.message = Status.SKIPPED, str(missing)
         except TargetUnavailable:

@@ -14,6 +14,7 @@ import yaml
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import best_match
 
+from conformance.contract import REVISIONS
 from conformance.engine.errors import ConfigurationError
 from conformance.engine.outcomes import Level
 from conformance.engine.template import undefined
@@ -45,6 +46,10 @@ class Requirement:
     requires: tuple[str, ...] = ()
     cases: tuple[dict[str, Any], ...] = field(default=(), repr=False)
     file: str = ""
+    revisions: tuple[str, ...] = ()  # the contract revisions it applies to; empty: every revision
+
+    def applies_to(self, revision: str) -> bool:
+        return not self.revisions or revision in self.revisions
 
     @property
     def counts_for_conformance(self) -> bool:
@@ -61,6 +66,11 @@ class Requirement:
 class Catalogue:
     requirements: tuple[Requirement, ...]
     sha256: str
+
+    def for_revision(self, revision: str) -> Catalogue:
+        """The requirements that apply to ``revision`` (the digest stays the whole catalogue's: the run records
+        its revision beside it)."""
+        return Catalogue(tuple(r for r in self.requirements if r.applies_to(revision)), self.sha256)
 
     def by_id(self, requirement_id: str) -> Requirement:
         for req in self.requirements:
@@ -92,6 +102,12 @@ def load(directory: Path | None = None) -> Catalogue:
             where = "/".join(str(p) for p in error.absolute_path)
             raise ConfigurationError(f"catalogue file {path.name}: {where}: {error.message}")
         for entry in data["requirements"]:
+            unknown_revisions = [name for name in entry.get("revisions", ()) if name not in REVISIONS]
+            if unknown_revisions:
+                raise ConfigurationError(
+                    f"{path.name}: {entry['id']} names unknown revisions {', '.join(unknown_revisions)} "
+                    f"(known: {', '.join(REVISIONS)})"
+                )
             for case in entry.get("cases", ()):
                 unknown = undefined(case)
                 if unknown:
@@ -113,6 +129,7 @@ def load(directory: Path | None = None) -> Catalogue:
                     requires=tuple(entry.get("requires", ())),
                     cases=tuple(entry.get("cases", ())),
                     file=path.name,
+                    revisions=tuple(entry.get("revisions", ())),
                 )
             )
     ids = [r.id for r in requirements]

@@ -54,6 +54,9 @@ class CaseResult:
     minimal_example: str | None = None
     kind: str = "case"  # "case" or "property"
     stage: str | None = None
+    check: str | None = None  # the property check that fired (``st:...``, ``oracle:...``), for a finding
+    # Which of ``exchanges`` broke the rule (the answer the failed expectation judged), when one did.
+    failed_exchange: int | None = None
     # For an errored case: the target's answer that stopped it ("POST /dashboards/widgets/ answered 500"),
     # when the target, not the suite, kept it from being judged.
     target_error: str | None = None
@@ -66,11 +69,13 @@ class CaseResult:
             "message": self.message,
             "kind": self.kind,
             "stage": self.stage,
+            "check": self.check,
             "curl": self.curl,
             "seed": self.seed,
             "minimal_example": self.minimal_example,
             "target_error": self.target_error,
             "exchanges": [e.__dict__ for e in self.exchanges],
+            "failed_exchange": self.failed_exchange,
         }
 
 

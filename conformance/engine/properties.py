@@ -270,7 +270,7 @@ class Stage:
         end; its requests counted; its fixtures' refusal said. ``body`` gets the part, its env and that scope."""
         part = PartResult()
         ctx = self.ctx
-        with ctx.target.tally() as tally:
+        with ctx.target.acting(f"stage {self.name}"), ctx.target.tally() as tally:
             try:
                 with ctx.fixtures.scope() as created:
                     try:

@@ -15,6 +15,7 @@ from schemathesis.core.failures import Failure, FailureGroup
 from conformance import calibration
 from conformance.engine import oracle, redact
 from conformance.engine.context import RunContext
+from conformance.engine.exchanges import exchange_of
 from conformance.engine.findings import Finding
 from conformance.engine.target import API_KEY_HEADER
 
@@ -108,6 +109,7 @@ class PropertyGround:
         self.metric_names: dict[int, str | None] = {m["id"]: m.get("name") for m in ctx.metrics}
         self.dashboards: list[int | None] = [d1["id"], d2["id"], d3["id"], None]
         self.metrics: list[int | None] = [*self.metric_names, None]
+        self.group_by = calibration.documented_examples(ctx.contract, "group_by")  # the live revision's shapes
 
 
 class PropertyEnv:
@@ -131,6 +133,7 @@ class PropertyEnv:
         self.metric_names: dict[int, str | None] = ground.metric_names if ground else {}
         self.dashboards: list[int | None] = ground.dashboards if ground else []
         self.metrics: list[int | None] = ground.metrics if ground else []
+        self.group_by = ground.group_by if ground else calibration.documented_examples(ctx.contract, "group_by")
         self.last_read: dict[str, Any] | None = None  # the widget as the last GET showed it
         self.widget_id: int = FOREIGN_WIDGET
         if widget and ground is not None:
@@ -191,7 +194,9 @@ class PropertyEnv:
     def fix_positive(self, case: Any) -> None:
         body = getattr(case, "body", None)
         if isinstance(body, dict):
-            case.body = calibration.fix_positive_body(body, dashboards=self.dashboards, metrics=self.metrics)
+            case.body = calibration.fix_positive_body(
+                body, dashboards=self.dashboards, metrics=self.metrics, group_by=self.group_by
+            )
 
     def fix_negative(self, case: Any) -> None:
         """A negative body's dashboard, if a target could read it as one, is one of the ground's (calibration)."""
@@ -273,6 +278,7 @@ class PropertyEnv:
             message=scrub(f"{status_line}: {message}"[:3000]),
             stage=stage,
             curl=curl,
+            exchanges=[exchange_of(response, scrub)],  # the exchange that broke the rule
             minimal_example=example,
         )
 

@@ -8,6 +8,7 @@ from typing import Any
 from xml.etree import ElementTree as ET
 
 from conformance import __version__
+from conformance.contract import DEFAULT_REVISION
 from conformance.engine.outcomes import Status
 from conformance.engine.redact import Scrubber
 from conformance.engine.runner import RunResult
@@ -16,13 +17,22 @@ from conformance.engine.text import utf8, xml_safe
 SUMMARY = "summary.json"
 JUNIT = "junit.xml"
 JUNIT_PROPERTIES = ("verdict", "conformant", "exit_code", "profile", "seed")
+#: The contract the run held the target to, as JUnit properties (from ``summary["contract"]``).
+JUNIT_CONTRACT_PROPERTIES = ("revision", "sha256")
 
 
-def summary(result: RunResult, *, contract_version: str, contract_sha256: str, catalogue_sha256: str) -> dict[str, Any]:
+def summary(
+    result: RunResult,
+    *,
+    contract_version: str,
+    contract_sha256: str,
+    catalogue_sha256: str,
+    contract_revision: str = DEFAULT_REVISION,
+) -> dict[str, Any]:
     judgement = result.judgement
     return {
         "suite_version": __version__,
-        "contract": {"version": contract_version, "sha256": contract_sha256},
+        "contract": {"version": contract_version, "sha256": contract_sha256, "revision": contract_revision},
         "catalogue": {"sha256": catalogue_sha256},
         "target": {"base_url": result.target},
         "profile": result.profile,
@@ -54,11 +64,14 @@ def summary(result: RunResult, *, contract_version: str, contract_sha256: str, c
                 "seconds": round(s.seconds, 3),
                 "error": s.error,
                 "digest": s.digest,
-                "findings": [f.__dict__ for f in s.findings.values()],
+                "findings": [
+                    {**f.__dict__, "exchanges": [e.__dict__ for e in f.exchanges]} for f in s.findings.values()
+                ],
             }
             for s in result.stages
         ],
         "fixtures": result.fixtures,
+        "coverage": result.coverage,
     }
 
 
@@ -80,6 +93,9 @@ def junit(data: dict[str, Any]) -> ET.Element:
         properties = ET.SubElement(suite, "properties")
         for key in JUNIT_PROPERTIES:
             ET.SubElement(properties, "property", name=key, value=str(data.get(key)))
+        contract = data.get("contract") or {}
+        for key in JUNIT_CONTRACT_PROPERTIES:
+            ET.SubElement(properties, "property", name=f"contract.{key}", value=str(contract.get(key)))
         return suite
 
     for req in data["requirements"]:

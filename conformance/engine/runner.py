@@ -14,8 +14,9 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from conformance import contract
-from conformance.engine import cases, generation, properties
+from conformance.contract import Contract
+from conformance.contract import default as default_contract
+from conformance.engine import cases, coverage, generation, properties
 from conformance.engine.catalogue import Catalogue, Requirement
 from conformance.engine.catalogue import default as default_catalogue
 from conformance.engine.concurrency import Halted, Pool, seeded
@@ -72,6 +73,7 @@ class RunResult:
     notes: list[str] = field(default_factory=list)  # for the person running it (an earlier run's leftovers)
     preflight_errors: list[str] = field(default_factory=list)  # the target's errors met in preflight
     refused: dict[str, int] = field(default_factory=dict)  # fixture refusals: "POST ... answered 500" -> times
+    coverage: dict[str, Any] = field(default_factory=dict)  # the contract coverage map (engine/coverage.py)
     requests: int = 0
     seconds: float = 0.0
     concurrency: int = 1
@@ -174,11 +176,14 @@ def property_results(requirement: Requirement, stages: Iterable[StageResult]) ->
                         f"{finding.check} ({stage.name})",
                         Status.FAILED,
                         f"{finding.title}: {finding.message}",
+                        exchanges=list(finding.exchanges),
                         curl=finding.curl,
                         seed=stage.seed,
                         minimal_example=finding.minimal_example,
                         kind="property",
                         stage=stage.name,
+                        check=finding.check,
+                        failed_exchange=len(finding.exchanges) - 1 if finding.exchanges else None,
                     )
                 )
     if not any(r.status is not Status.PASSED for r in out):
@@ -219,6 +224,8 @@ class Engine:
     worker threads; ``run_stages`` and ``run_requirement`` then collect their results, in the order they are
     asked for (the catalogue's), so reports never follow completion order. At 1 everything runs in the
     caller's thread when asked, as the same units in the same order with the same seeds.
+
+    ``contract``: the revision judged (default: the seed revision); only the requirements that apply to it run.
     """
 
     def __init__(
@@ -231,11 +238,14 @@ class Engine:
         tag: str | None = None,
         ledger_path: Path | None = None,
         interruption: Interruption | None = None,
+        contract: Contract | None = None,
     ) -> None:
         self.profile = profile
         self.seed = seed if seed is not None else (profile.fixed_seed or random.randrange(1, 2**31))
-        self.catalogue = catalogue or default_catalogue()
-        self.contract = contract.default()
+        # The run's revision of the contract: every check, generator and the embedded emulator follow it.
+        self.contract = contract or default_contract()
+        self.catalogue = (catalogue or default_catalogue()).for_revision(self.contract.revision)
+        self.coverage = coverage.Collector(self.contract)
         self.config = config
         self.tag = tag or new_tag()
         self.result = RunResult(profile.name, self.seed, config.label, _now(), concurrency=config.concurrency)
@@ -263,6 +273,7 @@ class Engine:
             self._generation.close()
             raise ConfigurationError(f"cannot write the ledger {self.ledger_path}: {exc.strerror or exc}") from None
         self.result.notes += [note] if note else []
+        target.observers.append(self.coverage.observe)
         self.target = target
         self.ctx = RunContext(self.target, Fixtures(self.target, self.tag), self.contract, self.seed)
         return self
@@ -273,8 +284,9 @@ class Engine:
         self.finish()
 
     def preflight(self) -> None:
-        assert self.ctx is not None
-        self.ctx.preflight()
+        assert self.ctx is not None and self.target is not None
+        with self.target.acting("preflight"):
+            self.ctx.preflight()
 
     # -- units of work ---------------------------------------------------------------------------------------
     def _property_ground(self) -> PropertyGround | FixtureError | FixtureAnswerInvalid:
@@ -282,7 +294,8 @@ class Engine:
         assert self.ctx is not None
         if self._ground is None:
             try:
-                self._ground = PropertyGround(self.ctx)
+                with self.ctx.target.acting("property stages"):
+                    self._ground = PropertyGround(self.ctx)
             except (FixtureError, FixtureAnswerInvalid) as exc:
                 self._ground = exc
         return self._ground
@@ -292,7 +305,8 @@ class Engine:
 
     def _run_case(self, requirement: Requirement, case: dict[str, Any]) -> CaseResult:
         assert self.ctx is not None
-        return cases.run_case(self.ctx, requirement, case)
+        with self.ctx.target.acting(f"{requirement.id} · {case['name']}"):  # named for the coverage map
+            return cases.run_case(self.ctx, requirement, case)
 
     def _workers(self) -> Pool | None:
         """The worker threads (started on first need), or None for a serial run."""
@@ -483,7 +497,8 @@ class Engine:
         cleaned = ""
         if self.ctx is not None and self.target is not None:
             try:
-                report = self.ctx.fixtures.cleanup(deadline=self.interruption.deadline)
+                with self.target.acting("cleanup"):
+                    report = self.ctx.fixtures.cleanup(deadline=self.interruption.deadline)
                 cleaned = report.line(len(self.ctx.fixtures.ledger))
             finally:
                 self.result.fixtures = self.ctx.fixtures.as_dict()
@@ -493,6 +508,7 @@ class Engine:
                 self.result.preflight_errors = list(self.ctx.target_errors)
                 self.result.requests = self.target.requests_sent
                 self.result.throttle = self.target.throttle.as_dict()
+                self.result.coverage = self.coverage.report()
                 self.target.ledger.close()
                 self.target.close()
                 self.ctx = None

@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from conformance.engine import redact
+from conformance.engine import exchanges, redact
 from conformance.engine.concurrency import Baton
 from conformance.engine.errors import ConfigurationError, TargetUnavailable
 from conformance.engine.interrupt import Interruption
@@ -25,7 +25,6 @@ PRODUCTION_HOSTS = frozenset({"api.cekura.ai"})
 EMBEDDED = "embedded"
 # A key no tenant has: the "wrong key" probes send it.
 INVALID_KEY = "cwc-invalid-key-0000"
-_BODY_LIMIT = 64 * 1024  # keep report attachments readable
 
 
 @dataclass(frozen=True)
@@ -68,6 +67,18 @@ class TargetConfig:
             raise ConfigurationError(f"--concurrency must be 1 or more, got {self.concurrency}")
         if self.max_rps is not None and not self.max_rps > 0:
             raise ConfigurationError(f"--max-rps must be a positive number of requests per second, got {self.max_rps}")
+
+
+@dataclass(frozen=True)
+class Sent:
+    """One request the run sent and the status it got, for observers (contract coverage)."""
+
+    activity: str  # who sent it: a case, a property stage, the preflight, the cleanup (``Target.acting``)
+    tenant: str  # "primary", "other", "invalid" or "none" (``Target.tenant_of``)
+    method: str
+    path: str  # below the base URL: "/dashboards/widgets/17/"
+    content: bytes | None
+    status: int
 
 
 class Recorder:
@@ -119,6 +130,9 @@ class Target:
         self.throttle = Throttle(config.max_rps)
         self._local = threading.local()  # this thread's recorders and tallies
         self._count_lock = threading.Lock()
+        # Called with every answered request (from the thread that sent it); they must be thread-safe.
+        self.observers: list[Callable[[Sent], None]] = []
+        self._activity = threading.local()
         self.requests_sent = 0
         self._stack = contextlib.ExitStack()
         self.client = self._stack.enter_context(self._build_client())
@@ -189,6 +203,29 @@ class Target:
             self.requests_sent += 1
         for counted in self._mine("tallies"):
             counted.requests += 1
+
+    @contextlib.contextmanager
+    def acting(self, activity: str) -> Iterator[None]:
+        """Name who sends the requests of this thread until the block ends (observers see it)."""
+        previous = getattr(self._activity, "name", None)
+        self._activity.name = activity
+        try:
+            yield
+        finally:
+            self._activity.name = previous
+
+    def _observe(self, method: str, url: str, headers: Mapping[str, str], content: bytes | None, status: int) -> None:
+        if self.observers:
+            sent = Sent(
+                getattr(self._activity, "name", None) or "run",
+                self.tenant_of(headers),
+                method.upper(),
+                self._api_path(url),
+                content,
+                status,
+            )
+            for observer in self.observers:
+                observer(sent)
 
     def request(
         self,
@@ -265,6 +302,7 @@ class Target:
                     attempt += 1
                     continue
             self._record(method, response, content, (time.perf_counter() - started) * 1000)
+            self._observe(method, url, headers, content, response.status_code)
             return response
 
     def _create(
@@ -291,12 +329,14 @@ class Target:
         if key is not None:
             headers[API_KEY_HEADER] = key
         self._count()
-        return self.client.request(
+        response = self.client.request(
             method,
             f"{self.base_url}{path}",
             headers=headers,
             timeout=httpx.Timeout(timeout) if timeout is not None else httpx.USE_CLIENT_DEFAULT,
         )
+        self._observe(method, path, headers, None, response.status_code)
+        return response
 
     def tenant_of(self, headers: Mapping[str, str]) -> str:
         """Which tenant a request speaks for, by its key header (the ledger names tenants, never keys)."""
@@ -340,9 +380,4 @@ class Target:
             recorder.add(exchange)
 
     def _text(self, data: bytes | None) -> str | None:
-        if not data:
-            return None
-        text = data[:_BODY_LIMIT].decode("utf-8", "backslashreplace")
-        if len(data) > _BODY_LIMIT:
-            text += f"... [{len(data) - _BODY_LIMIT} more bytes]"
-        return self.scrub(text)
+        return exchanges.body_text(data, self.scrub)

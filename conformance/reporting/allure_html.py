@@ -14,16 +14,23 @@ from pathlib import Path
 from typing import Any
 
 from conformance.engine import results
-from conformance.engine.verdict import ExitCode
-from conformance.reporting.allure_files import CATEGORY_RULES, REPORT_NAME
+from conformance.engine.verdict import ExitCode, counts_for_conformance
+from conformance.reporting.allure_files import CATEGORY_RULES, REPORT_NAME, report_name, verdict_heading
+from conformance.reporting.allure_view import CONFORMANCE_LABEL, GROUP_BY, counted_group
 
 NPM_DIR = Path(__file__).parent / "npm"
 RESULTS = "allure-results"
 REPORT = "allure-report"
 CONFIG = "allurerc.json"
+SINGLE_CONFIG = "allurerc-single-file.json"
+TOLERATED_COMMENT = (
+    "A requirement that does not decide conformance (SHOULD, MAY or tentative) failed: reported, and left out "
+    "of the pass rate, as the verdict leaves it out (only MUST failures make a target non-conformant)."
+)
 HISTORY = Path("history") / "history.jsonl"
 # Which run the last history point belongs to, so rendering the same run twice replaces its point.
 HISTORY_STAMP = Path("history") / "last-run.json"
+KNOWN_ISSUES = Path("history") / "known-issues.json"
 MIN_NODE = (20, 19)
 TIMEOUT_INSTALL = 600
 TIMEOUT_GENERATE = 300
@@ -148,20 +155,65 @@ def _prepare_history(report_dir: Path, key: str | None) -> int:
     return len(lines)
 
 
-def config(report_dir: Path, output: Path) -> dict[str, Any]:
-    """The allurerc: report name, output, history file, our three categories, the awesome plugin only."""
-    return {
-        "name": REPORT_NAME,
+def _summary(report_dir: Path) -> dict[str, Any] | None:
+    try:
+        data = json.loads((report_dir / results.SUMMARY).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def tolerated_failures(summary: dict[str, Any] | None) -> list[str]:
+    """The requirements that failed without deciding conformance (SHOULD, MAY, tentative), as the run recorded."""
+    return sorted(
+        r["id"]
+        for r in (summary or {}).get("requirements") or []
+        if r.get("status") == "failed" and not counts_for_conformance(r["level"], bool(r.get("tentative")))
+    )
+
+
+def config(
+    report_dir: Path, output: Path, summary: dict[str, Any] | None = None, *, single_file: bool = False
+) -> dict[str, Any]:
+    """The allurerc: the report's name (the verdict first), output, history, our categories, the awesome plugin.
+
+    Results are grouped by whether they decide conformance, then by outcome, sorted by name (the failed MUSTs
+    first, right under the metadata block with the verdict; Allure centres the tree's first row), and a failed
+    requirement that does not decide conformance is "accepted" (Allure 3's resolution for a known failure that is
+    tolerated): it keeps its red status and its own marker, and the pass ring leaves it out, as the verdict does.
+    The single-file variant reads the same history without appending to it (one point per run).
+    """
+    name = report_name(summary) if summary is not None else REPORT_NAME
+    word = verdict_heading(summary) if summary is not None else "no summary.json, no verdict"
+    rc: dict[str, Any] = {
+        "name": name,
         "output": str(output),
+        # The results of the MUSTs leave their group label out: it carries the verdict, known only now.
+        "defaultLabels": {CONFORMANCE_LABEL: counted_group(word)},
         "historyPath": str(report_dir / HISTORY),
-        "appendHistory": True,
+        "appendHistory": not single_file,
         "categories": [{k: v for k, v in rule.items() if k != "description"} for rule in CATEGORY_RULES],
         "plugins": {
-            "awesome": {"options": {"reportName": REPORT_NAME, "groupBy": ["feature"]}},
+            "awesome": {
+                "options": {
+                    "reportName": name,
+                    "groupBy": GROUP_BY,
+                    "defaultSortBy": "name,asc",
+                    "singleFile": single_file,
+                }
+            },
             # Allure adds its agent plugin unless the config names it; nothing here is for an agent.
             "agent": {"enabled": False},
         },
     }
+    tolerated = tolerated_failures(summary)
+    if tolerated:
+        rc["resolutions"] = {
+            "rules": [{"resolution": "accepted", "testCaseId": tolerated, "comment": TOLERATED_COMMENT}],
+            # Allure records "issue" resolutions there (we have none); by default in the caller's working directory.
+            "knownIssuesPath": str(report_dir / KNOWN_ISSUES),
+        }
+    return rc
 
 
 def _clear_output(output: Path) -> None:
@@ -174,8 +226,45 @@ def _clear_output(output: Path) -> None:
     raise ReportError(f"{output} exists and is not an Allure report: choose another --output")
 
 
-def render(report_dir: Path, output: Path | None = None) -> Path:
-    """Render REPORT_DIR/allure-results into OUTPUT (default REPORT_DIR/allure-report); return its index.html."""
+def _generate(node: str, cli: Path, report_dir: Path, rc: dict[str, Any], rc_path: Path) -> Path:
+    """Run ``allure generate`` with this config; return the index.html it wrote."""
+    rc_path.write_text(json.dumps(rc, indent=2) + "\n")
+    # The results argument is a glob pattern to Allure: give it a plain name relative to --cwd, so a report
+    # dir whose path holds glob characters still works.
+    command = [node, str(cli), "generate", "--config", str(rc_path), "--cwd", str(report_dir), RESULTS]
+    try:
+        done = subprocess.run(
+            command, capture_output=True, text=True, timeout=TIMEOUT_GENERATE, env={**os.environ, "NO_COLOR": "1"}
+        )
+    except (OSError, subprocess.SubprocessError) as exc:
+        raise ReportError(f"allure generate failed: {exc}", ExitCode.BROKEN) from None
+    index = Path(rc["output"]) / "index.html"
+    if done.returncode != 0 or not index.is_file():
+        tail = " | ".join((done.stderr or done.stdout).strip().splitlines()[-3:])
+        raise ReportError(f"allure generate failed (exit {done.returncode}): {tail}", ExitCode.BROKEN)
+    _without_analytics(index)
+    return index
+
+
+# Allure 3's awesome template loads Google's tag manager and reports to it (the report's id, its version) each time
+# a report is opened: a request to a third party from a page a CI artifact or a vendor's laptop opens. Removed.
+_ANALYTICS = re.compile(
+    r'\s*<script async src="https://www\.googletagmanager\.com/gtag/js\?id=[^"]*"></script>\s*<script>\s*'
+    r"window\.dataLayer = window\.dataLayer \|\| \[\];.*?</script>",
+    re.S,
+)
+
+
+def _without_analytics(index: Path) -> None:
+    text = index.read_text(encoding="utf-8")
+    cleaned = _ANALYTICS.sub("", text, count=1)
+    if cleaned != text:
+        index.write_text(cleaned, encoding="utf-8")
+
+
+def render(report_dir: Path, output: Path | None = None) -> tuple[Path, Path]:
+    """Render REPORT_DIR/allure-results into OUTPUT (default REPORT_DIR/allure-report) and into one
+    self-contained file beside it (``allure-report.html``: opens from file://, one CI artifact); return both."""
     report_dir = report_dir.resolve()
     output = (output or report_dir / REPORT).resolve()
     results_dir = report_dir / RESULTS
@@ -184,36 +273,35 @@ def render(report_dir: Path, output: Path | None = None) -> Path:
     node, npm = find_tools()
     cli = ensure_allure(npm)
     _clear_output(output)
+    single = output.with_name(output.name + ".html")
+    if single.exists() and not single.is_file():
+        raise ReportError(f"{single} exists and is not a file: choose another --output")
+    summary = _summary(report_dir)
     key = _run_key(report_dir)
     kept = _prepare_history(report_dir, key)
-    rc = report_dir / CONFIG
-    rc.write_text(json.dumps(config(report_dir, output), indent=2) + "\n")
-    # The results argument is a glob pattern to Allure: give it a plain name relative to --cwd, so a report
-    # dir whose path holds glob characters still works.
-    command = [node, str(cli), "generate", "--config", str(rc), "--cwd", str(report_dir), RESULTS]
-    try:
-        done = subprocess.run(
-            command, capture_output=True, text=True, timeout=TIMEOUT_GENERATE, env={**os.environ, "NO_COLOR": "1"}
-        )
-    except (OSError, subprocess.SubprocessError) as exc:
-        raise ReportError(f"allure generate failed: {exc}", ExitCode.BROKEN) from None
-    index = output / "index.html"
-    if done.returncode != 0 or not index.is_file():
-        tail = " | ".join((done.stderr or done.stdout).strip().splitlines()[-3:])
-        raise ReportError(f"allure generate failed (exit {done.returncode}): {tail}", ExitCode.BROKEN)
+    index = _generate(node, cli, report_dir, config(report_dir, output, summary), report_dir / CONFIG)
     if key is not None:
         (report_dir / HISTORY_STAMP).write_text(json.dumps({"run": key, "kept": kept}) + "\n")
-    return index
+    staging = output.with_name(f".{output.name}.single-{os.getpid()}")
+    shutil.rmtree(staging, ignore_errors=True)
+    try:
+        rc = config(report_dir, staging, summary, single_file=True)
+        os.replace(_generate(node, cli, report_dir, rc, report_dir / SINGLE_CONFIG), single)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return index, single
 
 
 def main(report_dir: Path, output: Path | None) -> int:
     try:
-        index = render(report_dir, output)
+        index, single = render(report_dir, output)
     except ReportError as exc:
         print(f"cekura-conformance: {exc}", file=sys.stderr)
         return exc.code
     print(f"Allure report: {index}")
     served = shlex.quote(str(index.parent))
     print(f"  view it over HTTP (browsers block its data on file://): python -m http.server -d {served}")
+    size = single.stat().st_size / 1e6
+    print(f"  the same report in one file ({size:.1f} MB; opens from file://, one CI artifact): {single}")
     print(f"  history: {report_dir.resolve() / HISTORY} (kept across runs; trends need two or more)")
     return ExitCode.OK

@@ -25,6 +25,7 @@ from typing import Any
 import yaml
 
 from conformance import __version__
+from conformance.engine.coverage import figure
 from conformance.engine.text import printable, utf8
 
 CERTIFICATE_JSON = "certificate.json"
@@ -120,6 +121,7 @@ def build(report_dir: Path, product: dict[str, Any]) -> dict[str, Any]:
         "verdict": summary["verdict"],
         "level": level_reached(summary["requirements"], summary["verdict"]),
         "conformant": summary["conformant"],
+        "coverage": coverage_of(summary),
         "requirements": [
             {"id": r["id"], "level": r["level"], "status": r["status"], "reason": r["reason"]}
             for r in summary["requirements"]
@@ -128,6 +130,27 @@ def build(report_dir: Path, product: dict[str, Any]) -> dict[str, Any]:
     }
     body["evidence"][CERTIFICATE_MD] = hashlib.sha256(utf8(markdown(body))).hexdigest()
     return {**body, "digest": digest(body)}
+
+
+def coverage_of(summary: dict[str, Any]) -> dict[str, Any]:
+    """The run's contract coverage figure and what it never sent, as ``summary.json`` has them."""
+    found = summary.get("coverage") or {}
+    return {key: found.get(key) for key in ("operation", "percent", "covered", "total", "missing")}
+
+
+def _coverage_line(cert: dict[str, Any]) -> str:
+    cov = cert.get("coverage") or {}
+    if not isinstance(cov.get("percent"), int | float) or not cov.get("total"):
+        return "Contract coverage: not measured"
+    line = (
+        f"Contract coverage: **{figure(cov)}** ({_cell(cov['covered'])} of {_cell(cov['total'])} documented values "
+        f"of `{_cell(cov.get('operation') or '')}` sent)"
+    )
+    missing = [str(m) for m in cov.get("missing") or []]
+    if missing:
+        line += "; never sent: " + ", ".join(f"`{_cell(m, 80)}`" for m in missing[:20])
+        line += f" and {len(missing) - 20} more" if len(missing) > 20 else ""
+    return line
 
 
 def digest(body: dict[str, Any]) -> str:
@@ -141,7 +164,7 @@ def _cell(value: Any, limit: int = 160) -> str:
 
 def markdown(cert: dict[str, Any]) -> str:
     """The human view, rendered from the certificate's fields only (not its digest, not its own hash)."""
-    product = cert["product"]
+    product, contract = cert["product"], cert["contract"]
     level = str(cert["level"])
     lines = [
         "# Conformance certificate — Cekura `PATCH /dashboards/widgets/{id}/`",
@@ -151,10 +174,13 @@ def markdown(cert: dict[str, Any]) -> str:
         "",
         f"**Level reached: {level.capitalize()}** ({LEVEL_MEANING.get(level, level)}) · verdict: {cert['verdict']}",
         "",
+        _coverage_line(cert),
+        "",
         "| | |",
         "|---|---|",
         f"| suite | cekura-widget-conformance {_cell(cert['suite']['version'])} |",
-        f"| contract | {_cell(cert['contract']['version'])}, sha256 `{_cell(cert['contract']['sha256'], 64)}` |",
+        f"| contract | revision {_cell(contract.get('revision', 'seed'))}, {_cell(contract['version'])}, "
+        f"sha256 `{_cell(contract['sha256'], 64)}` |",
         f"| catalogue | sha256 `{_cell(cert['catalogue'].get('sha256', ''), 64)}` |",
         f"| date | {_cell(cert['date'])} |",
         f"| profile, seed | {_cell(cert['profile'])}, {_cell(cert['seed'])} |",
@@ -235,4 +261,6 @@ def verify(certificate_path: Path, evidence_dir: Path | None = None) -> Verifica
             problems.append("the verdict is not the one summary.json records")
         if level_reached(summary["requirements"], summary.get("verdict", "")) != level:
             problems.append("the level does not follow from summary.json")
+        if "coverage" in cert and coverage_of(summary) != cert["coverage"]:
+            problems.append("the contract coverage is not the one summary.json records")
     return Verification(not problems, problems, level, str(cert.get("verdict", "")))

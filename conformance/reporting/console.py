@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from conformance.engine.coverage import figure as percent
 from conformance.engine.text import printable
 
 _MARK = {"passed": "PASS", "failed": "FAIL", "errored": "ERROR", "skipped": "SKIP"}
@@ -39,3 +40,29 @@ def verdict(summary: dict[str, Any]) -> str:
     head = printable(f"target {summary['target']['base_url']} · profile {summary['profile']} · seed {summary['seed']}")
     stats = f"{summary.get('requests', 0)} requests in {summary.get('seconds', 0):.1f} s"
     return f"{head}\n{counts} · {stats}\n{printable(summary['verdict_line'])}"
+
+
+def coverage(summary: dict[str, Any]) -> str:
+    """One line with the contract coverage figure, then each documented value the run never sent, then the
+    documented answers the target never gave (the target's choice, not in the figure)."""
+    cov = summary.get("coverage") or {}
+    if not cov.get("total"):
+        return ""
+    missing = [printable(str(m)) for m in cov.get("missing") or []]
+    figure = percent(cov)
+    what = f"{cov['covered']} of {cov['total']} documented values of {cov.get('operation', 'the operation')} sent"
+    cut_short = (
+        "the run ended early" if summary.get("fatal") else "only a selection ran" if summary.get("partial") else ""
+    )
+    if missing and cut_short:  # what it never sent says nothing of the catalogue's reach
+        return f"contract coverage {figure}: {what} ({cut_short})"
+    if missing:
+        shown = ", ".join(missing[:3]) + (", ..." if len(missing) > 3 else "")
+        lines = [f"contract coverage {figure}: never sent {shown} ({what})"]
+        lines += [f"  never sent: {m}" for m in missing]
+    else:
+        lines = [f"contract coverage {figure}: {what}"]
+    never = (cov.get("statuses") or {}).get("never_answered") or []
+    if never:
+        lines.append(f"  documented answers the target never gave to PATCH: {', '.join(map(str, never))}")
+    return "\n".join(lines)

@@ -234,7 +234,7 @@ def _coverage_line(coverage: Any) -> str:
         return ""
     text = f"Contract coverage: **{coverage['percent']:.1f} %**"
     if isinstance(coverage.get("covered"), int) and isinstance(coverage.get("total"), int):
-        text += f" ({coverage['covered']} of {coverage['total']} contract items exercised)"
+        text += f" ({coverage['covered']} of {coverage['total']} documented values sent)"
     return text
 
 

@@ -27,7 +27,10 @@ def _refusal(cert: dict[str, object]) -> str | None:
             f"install cekura-widget-conformance=={version} to re-run it"
         )
     recorded = cert.get("contract") if isinstance(cert.get("contract"), dict) else {}
-    if isinstance(recorded, dict) and recorded.get("sha256") != contract.default().sha256:
+    revision = str(recorded.get("revision", contract.DEFAULT_REVISION)) if isinstance(recorded, dict) else ""
+    if revision not in contract.REVISIONS:
+        return f"the certificate's contract revision {revision!r} is not shipped with this installation"
+    if isinstance(recorded, dict) and recorded.get("sha256") != contract.get(revision).sha256:
         return "the installed contract differs from the certificate's (sha256): re-run with the recorded one"
     catalogue = cert.get("catalogue") if isinstance(cert.get("catalogue"), dict) else {}
     if isinstance(catalogue, dict) and catalogue.get("sha256") != default_catalogue().sha256:
@@ -46,10 +49,18 @@ def rerun(certificate_path: Path, options: RunOptions, *, report_dir: Path) -> i
         return int(ExitCode.USAGE)
     recorded_target = str(cert["target"]["base_url"])
     base_url = options.base_url or (None if recorded_target == EMBEDDED else recorded_target)
+    revision = str(cert["contract"].get("revision", contract.DEFAULT_REVISION))
     chosen = replace(
-        options, base_url=base_url, profile=str(cert["profile"]), seed=int(cert["seed"]), report_dir=report_dir
+        options,
+        base_url=base_url,
+        profile=str(cert["profile"]),
+        seed=int(cert["seed"]),
+        report_dir=report_dir,
+        revision=revision,
     )
-    print(f"re-running profile {chosen.profile}, seed {chosen.seed} against {base_url or EMBEDDED}")
+    print(
+        f"re-running revision {revision}, profile {chosen.profile}, seed {chosen.seed} against {base_url or EMBEDDED}"
+    )
     code = run_suite(chosen)
     summary_path = report_dir / "summary.json"
     if code == ExitCode.USAGE or not summary_path.is_file():

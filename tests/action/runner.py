@@ -3,8 +3,9 @@
 Inputs take their defaults; ``${{ inputs.* }}``, ``${{ steps.<id>.outputs.* }}`` and ``${{ github.action_path }}``
 are substituted (any other expression is an error: the action keeps to these); each ``run`` step gets its own
 ``$GITHUB_OUTPUT`` and ``$GITHUB_STEP_SUMMARY`` files and runs as ``bash --noprofile --norc -eo pipefail FILE``
-in the workspace; a failing step stops the action. ``uses`` steps (actions/setup-python) are left to the test's
-own interpreter; a step named in ``given`` is not run and its outputs are taken as given.
+in the workspace; after a failing step only the steps whose ``if`` says ``always()`` run. ``uses`` steps
+(actions/setup-python) are left to the test's own interpreter; a step named in ``given`` is not run and its
+outputs are taken as given.
 """
 
 from __future__ import annotations
@@ -103,6 +104,18 @@ def _expand(text: str, context: Mapping[str, Any]) -> str:
     return _EXPRESSION.sub(value, text)
 
 
+_ALWAYS_IF_OUTPUT = re.compile(r"always\(\) && steps\.([\w-]+)\.outputs\.(\w+) != ''")
+
+
+def _should_run(condition: str | None, context: Mapping[str, Any], failed: bool) -> bool:
+    """GitHub's default ``success()``, or the one other condition the action uses: ``always()`` with an output set."""
+    if condition is None:
+        return not failed
+    found = _ALWAYS_IF_OUTPUT.fullmatch(condition.strip())
+    assert found, f"a step condition the test runner does not know: {condition}"
+    return bool(context["steps"].get(found.group(1), {}).get(found.group(2), ""))
+
+
 def run_action(
     inputs: Mapping[str, str],
     tmp: Path,
@@ -135,11 +148,13 @@ def run_action(
     bash = shutil.which("bash")
     assert bash is not None
     result = ActionRun()
+    failed = False
     for index, step in enumerate(action["runs"]["steps"]):
         sid = step.get("id", f"step-{index}")
         if "uses" in step or sid in context["steps"]:
             continue
-        assert "if" not in step, "the test runner runs unconditional run steps only"
+        if not _should_run(step.get("if"), context, failed):
+            continue
         assert step.get("shell") == "bash"
         output, summary, script = (tmp / f"{sid}.{name}" for name in ("output", "summary.md", "sh"))
         for file in (output, summary):
@@ -158,7 +173,6 @@ def run_action(
         outs = read_output_file(output.read_text())
         context["steps"][sid] = outs
         result.steps.append(StepRun(sid, done.returncode, done.stdout, done.stderr, outs, summary.read_text()))
-        if done.returncode != 0:
-            break
+        failed = failed or done.returncode != 0
     result.outputs = {name: _expand(str(spec["value"]), context) for name, spec in action["outputs"].items()}
     return result

@@ -8,12 +8,12 @@ import sys
 from pathlib import Path
 
 import pytest
-import yaml
 
 from conformance import github_action
 from conformance.reporting import github
+from conformance.settings import EMBEDDED_KEY, EMBEDDED_OTHER_KEY
 from tests.action.runner import ROOT, load, read_output_file, run_action
-from tests.served import Served
+from tests.served import Served, seed_with_keys
 
 KEY_A = "SENTINEL-ACTION-KEY-ALPHA-5e1f"
 KEY_B = "SENTINEL-ACTION-KEY-BRAVO-93d0"
@@ -23,20 +23,7 @@ INSTALLED = {"install": {"python": sys.executable}}
 
 
 def _seed(path: Path) -> Path:
-    tenants = []
-    for key, name, metric in ((KEY_A, "alpha", 10), (KEY_B, "bravo", 20)):
-        tenants.append(
-            {
-                "key": key,
-                "name": name,
-                "metrics": [{"id": metric, "name": f"{name} accuracy"}, {"id": metric + 1, "name": f"{name} latency"}],
-                "dashboards": [
-                    {"name": f"{name} board", "filters": {"field": "timestamp", "op": "gte", "value": "now-7d"}}
-                ],
-            }
-        )
-    path.write_text(yaml.safe_dump({"tenants": tenants}))
-    return path
+    return seed_with_keys(path, KEY_A, KEY_B)
 
 
 def _no_key_anywhere(*texts: str) -> None:
@@ -296,3 +283,32 @@ def test_annotations_escape_what_the_target_sent() -> None:
 def test_multiline_outputs_use_a_heredoc_the_runner_reads_back() -> None:
     values = {"one": "plain", "two": "first\nsecond", "three": ""}
     assert read_output_file(github.output_lines(values)) == values
+
+
+def test_the_last_step_deletes_what_a_killed_run_left(tmp_path: Path) -> None:
+    from tests.suite.test_interruption import KEYS, left_on, start_and_wait
+
+    server = Served()
+    try:
+        reports = tmp_path / "workspace" / "reports"
+        killed = start_and_wait("--base-url", server.url, *KEYS, report_dir=reports, objects=4)
+        killed.kill()  # SIGKILL: the run could not clean up; its ledger stays
+        killed.communicate()
+        assert left_on(server.url), "the killed run left objects behind"
+        # The run step ended without a verdict (the job was killed during it): only the always() step runs.
+        given = {**INSTALLED, "run": {"exit_code": "3"}}
+        done = run_action(
+            {"api_key": EMBEDDED_KEY, "other_api_key": EMBEDDED_OTHER_KEY, "api_url": server.url}, tmp_path, given=given
+        )
+        assert left_on(server.url) == []
+    finally:
+        server.stop()
+    [cleanup] = done.steps
+    assert cleanup.returncode == 0 and "nothing left on the target" in cleanup.stdout, cleanup.stdout + cleanup.stderr
+    assert "::warning" not in cleanup.stdout
+
+
+def test_the_last_step_finds_nothing_to_do_without_a_ledger(tmp_path: Path) -> None:
+    done = run_action({"api_key": KEY_A, "api_url": "http://127.0.0.1:9"}, tmp_path, given={**INSTALLED, "run": {}})
+    [cleanup] = done.steps
+    assert cleanup.returncode == 0 and "no ledger" in cleanup.stdout

@@ -6,7 +6,7 @@ import re
 from collections import Counter
 from pathlib import Path
 
-from conformance.emulator.faults import CONVENTION_VARIANTS, VARIANTS
+from conformance.emulator.faults import CONVENTION_VARIANTS, LIVE_VARIANTS, VARIANTS, faults_for
 from conformance.engine.catalogue import default
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -35,3 +35,7 @@ def test_both_readmes_count_the_catalogue_as_it_is() -> None:
 def test_the_readme_counts_the_variants_as_registered() -> None:
     assert f"against {len(VARIANTS)} faulty variants" in README
     assert f"({len(VARIANTS)} + {len(CONVENTION_VARIANTS)} variants" in README
+    live = len(faults_for("live"))
+    assert live == len(VARIANTS) + len(LIVE_VARIANTS)
+    assert f"plus {len(LIVE_VARIANTS)} of the live additions" in README
+    assert f"{live} + {len(CONVENTION_VARIANTS)} variants" in README

@@ -167,3 +167,14 @@ def test_if_accepted_is_judged_on_a_2xx_only_and_ne_or_absent_allows_a_missing_k
         judge(200, {"id": 9, "metric_name": None})
     with pytest.raises(AssertionError, match='metric_name is "Old"'):
         judge(200, {"id": 7, "metric_name": "Old"})
+
+
+def test_a_requirement_names_only_shipped_revisions(tmp_path: Path) -> None:
+    doc = copy.deepcopy(VALID)
+    doc["requirements"][0]["revisions"] = ["live"]
+    loaded = _load(tmp_path, doc)
+    assert loaded.requirements[0].revisions == ("live",)
+    assert loaded.for_revision("seed").requirements == () and len(loaded.for_revision("live").requirements) == 1
+    doc["requirements"][0]["revisions"] = ["staging"]
+    with pytest.raises(ConfigurationError, match=r"scratch.yaml: WPATCH-SCRATCH-01 names unknown revisions staging"):
+        _load(tmp_path, doc)

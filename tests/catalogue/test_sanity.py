@@ -24,7 +24,8 @@ FILES = sorted(CATALOGUE_DIR.glob("*.yaml"))
 
 #: Names the run provides to every case besides its fixtures and saved bodies.
 BUILTIN_TEMPLATES = {"metric", "metric2", "other_metric", "tag", "chars"}
-#: Values the live API added after the seed era: valid there, so never sent anywhere by a case.
+#: Values the live API added after the seed era: valid there, so never sent by a case that applies to the seed
+#: revision (least of all as invalid input), and never in a fixture (fixtures are seed-era bodies).
 LATER_VALUES = {"chart_type": {"stat"}, "aggregation_function": {"p50", "p95", "p99"}}
 LATER_KEYS = {"group_by", "can_group_by"}
 
@@ -309,17 +310,54 @@ def test_preconditions_are_declared(rid: str, req: dict[str, Any], case: dict[st
         assert "other_key" in pre, f"{where}: uses the second tenant without requires other_key"
 
 
+def _later(body: Any) -> list[str]:
+    """The later values and keys ``body`` sends."""
+    if not isinstance(body, dict):
+        return []
+    found = [f"{key}={body.get(key)!r}" for key, values in LATER_VALUES.items() if body.get(key) in values]
+    return found + sorted(LATER_KEYS & set(body))
+
+
+def test_the_later_values_are_the_seed_revisions_markers() -> None:
+    seed = contract.get("seed")
+    assert {prop: set(seed.later_values("Widget", prop)) for prop in LATER_VALUES} == LATER_VALUES
+
+
 @pytest.mark.parametrize(("rid", "req", "case"), CASES, ids=CASE_IDS)
-def test_later_values_are_never_sent(rid: str, req: dict[str, Any], case: dict[str, Any]) -> None:
-    """stat, p50/p95/p99 and group_by are valid on the live API: no case may use them, least of all as invalid."""
-    bodies = [f.get("widget", {}) for f in (case.get("given") or {}).values()]
-    bodies += [step["request"].get("json") for step in case["steps"]]
+def test_later_values_are_sent_only_by_live_requirements_and_never_in_fixtures(
+    rid: str, req: dict[str, Any], case: dict[str, Any]
+) -> None:
+    """stat, p50/p95/p99 and group_by are valid on the live API: a case of the seed revision never sends them (least
+    of all as invalid input); a live-only requirement sends them in its steps, where a refusal is its failure."""
+    for name, fixture in (case.get("given") or {}).items():
+        assert not _later(fixture.get("widget")), f"{rid}/{case['name']}: fixture {name} sends {_later(fixture)}"
+    if req.get("revisions") == ["live"]:
+        return
+    bodies = [step["request"].get("json") for step in case["steps"]]
     for body in bodies:
         if not isinstance(body, dict):
             continue
         for key, values in LATER_VALUES.items():
             assert body.get(key) not in values, f"{rid}/{case['name']}: sends {key}={body.get(key)!r}"
         assert not LATER_KEYS & set(body), f"{rid}/{case['name']}: sends {LATER_KEYS & set(body)}"
+
+
+@pytest.mark.parametrize(("file", "req"), REQUIREMENTS, ids=REQ_IDS)
+def test_revisions_are_shipped_ones(file: str, req: dict[str, Any]) -> None:
+    assert set(req.get("revisions", [])) <= set(contract.revisions()), f"{req['id']}: {req.get('revisions')}"
+
+
+def test_live_only_requirements_exist_and_the_seed_catalogue_is_unchanged() -> None:
+    from conformance.engine.catalogue import default
+
+    whole = default()
+    seed, live = whole.for_revision("seed"), whole.for_revision("live")
+    only_live = sorted(r.id for r in live.requirements if r not in seed.requirements)
+    assert only_live == [
+        *["WPATCH-GRP-01", "WPATCH-GRP-02", "WPATCH-GRP-03", "WPATCH-PCT-01", "WPATCH-STAT-01", "WPATCH-STAT-02"]
+    ]
+    assert [r.id for r in seed.requirements] == [r.id for r in whole.requirements if not r.revisions]
+    assert seed.sha256 == live.sha256 == whole.sha256
 
 
 @pytest.mark.parametrize(("rid", "req", "case"), CASES, ids=CASE_IDS)
@@ -342,6 +380,10 @@ def test_requests_are_well_formed(rid: str, req: dict[str, Any], case: dict[str,
         assert given == declared, f"{rid}/{case['name']}: path params {given} != {declared} of {op.operation_id}"
         if "method" in request:
             assert request["method"].upper() != op.method, f"{rid}/{case['name']}: method equals the operation's"
+        parameters = [fragment.resolve(p["$ref"]) if "$ref" in p else p for p in op.spec.get("parameters", [])]
+        queries = {p["name"] for p in parameters if p.get("in") == "query"}
+        unknown = set(request.get("query", {}) or {}) - queries
+        assert not unknown, f"{rid}/{case['name']}: query {unknown} not declared by {op.operation_id}"
 
 
 def test_every_check_key_the_engine_emits_counts_against_a_requirement() -> None:

@@ -49,14 +49,40 @@ def test_oversized_body_is_djangos_400_over_http(serve: Callable[..., Any]) -> N
         assert client.get(W1).json()["name"] != "x"
 
 
-def test_startup_line_names_the_url_and_the_keys(serve: Callable[..., Any]) -> None:
+def test_startup_line_names_the_url_the_revision_and_the_keys(serve: Callable[..., Any]) -> None:
     served = serve("--guess", "auth_failure_status=403")
     served.stop()
     first = served.output.splitlines()[0]
     assert first == (
         f"cekura emulator serving {served.url} "
-        "(X-CEKURA-API-KEY: cekura-dev-key-tenant-a, cekura-dev-key-tenant-b); Ctrl-C stops it"
+        "(revision seed; X-CEKURA-API-KEY: cekura-dev-key-tenant-a, cekura-dev-key-tenant-b); Ctrl-C stops it"
     )
+
+
+def test_the_live_revision_over_http(serve: Callable[..., Any]) -> None:
+    served = serve("--revision", "live")
+    with httpx.Client(base_url=served.url, headers=KEY, timeout=10) as client:
+        grouped = {"type": "bucket", "interval": 3600000}
+        answer = client.patch(W1, json={"chart_type": "stat", "field": "", "group_by": grouped})
+        assert answer.status_code == 200, answer.text
+        assert (answer.json()["chart_type"], answer.json()["group_by"]) == ("stat", grouped)
+        assert not contract.get("live").errors({"$ref": "#/components/schemas/Widget"}, client.get(W1).json())
+    served.stop()
+    assert "(revision live; X-CEKURA-API-KEY: " in served.output.splitlines()[0]
+
+
+def test_an_unknown_revision_is_a_usage_error() -> None:
+    import subprocess
+    import sys
+
+    result = subprocess.run(
+        [sys.executable, "-m", "conformance", "emulator", "--revision", "staging"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 2
+    assert "unknown contract revision 'staging': choose one of seed, live" in result.stderr
 
 
 def test_guess_switch_over_the_cli(serve: Callable[..., Any]) -> None:

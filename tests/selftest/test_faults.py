@@ -10,18 +10,25 @@ import pytest
 
 from conformance import cli, selftest
 from conformance.emulator import Behaviour
-from conformance.emulator.faults import CONVENTION_VARIANTS, VARIANTS, create_variant_app
+from conformance.emulator.faults import CONVENTION_VARIANTS, LIVE_VARIANTS, VARIANTS, create_variant_app
 from conformance.engine.catalogue import default as catalogue
 from conformance.engine.profiles import get
 from conformance.engine.runner import Engine, RunResult
 
-ALL = {**VARIANTS, **CONVENTION_VARIANTS}
+ALL = {**VARIANTS, **LIVE_VARIANTS, **CONVENTION_VARIANTS}
 
 
 @pytest.fixture(scope="module")
 def report() -> selftest.Report:
     """One sweep of every variant and the clean emulator, shared by the slow tests below."""
     return selftest.run(get("quick"), selftest.DEFAULT_SEED)
+
+
+@pytest.fixture(scope="module")
+def live_report() -> selftest.Report:
+    """The live revision's own variants and the clean emulator serving the live revision (the full live sweep,
+    seed variants included, is `cekura-conformance selftest --revision live`: a script, not a test)."""
+    return selftest.run(get("quick"), selftest.DEFAULT_SEED, only=list(LIVE_VARIANTS), revision="live")
 
 
 # Fast: the registries themselves -------------------------------------------------------------------------
@@ -61,7 +68,7 @@ def test_each_variant_names_requirements_of_the_right_level(name: str) -> None:
     assert not unknown, f"{name}: {unknown} are not in the catalogue"
     for rid in cls.breaks:
         requirement = known[rid]
-        if name in VARIANTS:
+        if name not in CONVENTION_VARIANTS:
             assert requirement.counts_for_conformance, f"{name}: {rid} is {requirement.level.value}, not a counted MUST"
         else:
             assert requirement.level.value == "SHOULD", f"{name}: {rid} is {requirement.level.value}, not a SHOULD"
@@ -69,9 +76,26 @@ def test_each_variant_names_requirements_of_the_right_level(name: str) -> None:
 
 def test_every_must_requirement_is_named_by_a_fault_variant() -> None:
     """The fast half of "the suite can fail": a MUST no variant names has never been shown to catch anything."""
-    named = {rid for cls in VARIANTS.values() for rid in cls.breaks}
+    named = {rid for cls in [*VARIANTS.values(), *LIVE_VARIANTS.values()] for rid in cls.breaks}
     unnamed = [r.id for r in catalogue().requirements if r.counts_for_conformance and r.id not in named]
     assert unnamed == []
+
+
+def test_each_revision_has_its_variants_for_its_musts() -> None:
+    """A variant applies where its requirements are judged: live variants name live-only MUSTs, and each revision's
+    MUSTs are named by variants that apply to it."""
+    for name, cls in LIVE_VARIANTS.items():
+        assert cls.revisions == ("live",), name
+        assert all(catalogue().by_id(rid).revisions == ("live",) for rid in cls.breaks), name
+    for name, cls in [*VARIANTS.items(), *CONVENTION_VARIANTS.items()]:
+        assert all(cls.applies_to(revision) for revision in ("seed", "live")), name
+    for revision in ("seed", "live"):
+        named = {rid for _, cls, kind in selftest.selected(None, revision) if kind == "fault" for rid in cls.breaks}
+        musts = {r.id for r in catalogue().for_revision(revision).requirements if r.counts_for_conformance}
+        assert musts <= named, revision
+    assert [n for n, _, _ in selftest.selected(None, "live")][: len(VARIANTS)] == list(VARIANTS)
+    with pytest.raises(selftest.NotOnRevision, match="stat_refused exists in revision live only"):
+        selftest.selected(["stat_refused"], "seed")
 
 
 def test_a_variant_killed_only_by_other_musts_fails_the_selftest() -> None:
@@ -112,6 +136,9 @@ def test_registries_are_large_disjoint_and_build_fresh_apps() -> None:
     first, second = create_variant_app("frozen_updated_at"), create_variant_app("frozen_updated_at")
     assert type(first.state.behaviour) is VARIANTS["frozen_updated_at"]
     assert first.state.store is not second.state.store
+    assert not set(LIVE_VARIANTS) & (set(VARIANTS) | set(CONVENTION_VARIANTS))
+    assert create_variant_app("stat_refused").state.contract.revision == "live"  # served where it exists
+    assert create_variant_app("frozen_updated_at", revision="live").state.contract.revision == "live"
     with pytest.raises(KeyError, match="unknown variant"):
         create_variant_app("no_such_variant")
 
@@ -140,11 +167,20 @@ def test_cli_delegates_and_refuses_unknown_names(monkeypatch: pytest.MonkeyPatch
 
     monkeypatch.setattr(selftest, "main", fake)
     assert cli.main(["selftest", "--seed", "5", "--only", "frozen_updated_at", "delete_is_a_no_op"]) == 0
-    assert seen == {"profile": "quick", "seed": 5, "only": ["frozen_updated_at", "delete_is_a_no_op"]}
+    only = ["frozen_updated_at", "delete_is_a_no_op"]
+    assert seen == {"profile": "quick", "seed": 5, "only": only, "revision": "seed"}
+    assert cli.main(["selftest", "--revision", "live"]) == 0 and seen["revision"] == "live"
     monkeypatch.undo()
     lines: list[str] = []
     assert selftest.main(only=["no_such_variant"], write=lines.append) == selftest.EXIT_USAGE
     assert "no_such_variant" in lines[0] and "frozen_updated_at" in lines[0]
+    for kwargs, said in (
+        ({"only": ["group_by_dropped"]}, "group_by_dropped exists in revision live only"),
+        ({"revision": "staging"}, "unknown contract revision 'staging'"),
+    ):
+        lines.clear()
+        assert selftest.main(write=lines.append, **kwargs) == selftest.EXIT_USAGE  # type: ignore[arg-type]
+        assert said in lines[0]
     assert isinstance(cli.build_parser().parse_args(["selftest"]), argparse.Namespace)
 
 
@@ -160,7 +196,7 @@ def test_every_fault_variant_is_killed_by_the_musts_it_names(report: selftest.Re
 
 @pytest.mark.slow
 def test_every_must_requirement_kills_at_least_one_variant(report: selftest.Report) -> None:
-    musts = [r.id for r in catalogue().requirements if r.counts_for_conformance]
+    musts = [r.id for r in catalogue().for_revision("seed").requirements if r.counts_for_conformance]
     assert report.must_ids == musts
     assert report.idle_musts() == []
 
@@ -189,3 +225,24 @@ def test_the_selftest_verdict_and_summary(report: selftest.Report) -> None:
     assert f"kill rate: {len(VARIANTS)}/{len(VARIANTS)}" in text
     assert "MUST requirements that killed no variant: none" in text
     assert "SELFTEST PASSED" in text
+
+
+# The live revision's variants (one sweep each, about 20 s in all) ---------------------------------------
+
+
+@pytest.mark.slow
+def test_every_live_variant_is_killed_by_the_musts_it_names(live_report: selftest.Report) -> None:
+    assert live_report.revision == "live" and [o.name for o in live_report.faults] == list(LIVE_VARIANTS)
+    missed = {o.name: f"{o.verdict}: {o.detail()}" for o in live_report.faults if not o.ok}
+    assert missed == {}
+    live_only = {r.id for r in catalogue().requirements if r.revisions == ("live",)}
+    killers = {rid: names for rid, names in live_report.kills_by_must().items() if rid in live_only}
+    assert all(killers.values()), killers
+    assert live_report.passed
+
+
+@pytest.mark.slow
+def test_the_clean_emulator_serving_the_live_revision_passes_it(live_report: selftest.Report) -> None:
+    clean = live_report.clean
+    assert clean.error is None and clean.exit_code == 0 and clean.errored == [] and clean.other_failed == []
+    assert clean.totals["passed"] == len(catalogue().for_revision("live").requirements)

@@ -59,9 +59,19 @@ def test_the_emulator_certificate_says_full_and_names_everything(certified: Path
     assert cert["product"]["vendor"] == "Example Mocks Ltd" and cert["product"]["version"] == "2.4.1"
     assert set(cert["evidence"]) == {"summary.json", "junit.xml", "allure-results.tar.gz", "certificate.md"}
     assert len(cert["contract"]["sha256"]) == 64 and len(cert["catalogue"]["sha256"]) == 64
+    assert cert["contract"]["revision"] == "seed"
     assert all(r["status"] == "passed" for r in cert["requirements"])
+    # The contract coverage figure of the run, under the digest, in both files.
+    summary = json.loads((certified / "summary.json").read_text())
+    assert cert["coverage"] == certificate.coverage_of(summary)
+    assert cert["coverage"]["percent"] == 100.0 and cert["coverage"]["missing"] == []
+    assert cert["coverage"]["covered"] == cert["coverage"]["total"] > 50
     markdown = (certified / certificate.CERTIFICATE_MD).read_text()
+    assert f"| contract | revision seed, 1.0.0, sha256 `{cert['contract']['sha256']}` |" in markdown
     assert "Level reached: Full" in markdown and "None" not in markdown
+    total = cert["coverage"]["total"]
+    operation = "`PATCH /dashboards/widgets/{id}/`"
+    assert f"Contract coverage: **100%** ({total} of {total} documented values of {operation} sent)" in markdown
     assert "not who ran the suite" in markdown
     assert certificate.verify(certified / certificate.CERTIFICATE_JSON).ok
 
@@ -91,6 +101,14 @@ def test_an_edited_certificate_is_detected(certified: Path, tmp_path: Path) -> N
     edited.write_text(json.dumps(cert))
     result = certificate.verify(edited, evidence_dir=certified)
     assert not result.ok and "digest" in result.problems[0]
+
+
+def test_a_coverage_figure_that_does_not_follow_from_the_summary_is_detected(certified: Path, tmp_path: Path) -> None:
+    folder = _copy(certified, tmp_path / "copy")
+    cert = json.loads((folder / certificate.CERTIFICATE_JSON).read_text())
+    path = _resealed(folder, coverage={**cert["coverage"], "percent": 100.0, "covered": 999, "total": 999})
+    result = certificate.verify(path)
+    assert not result.ok and "the contract coverage is not the one summary.json records" in result.problems
 
 
 def test_verification_prints_the_level(certified: Path) -> None:
@@ -159,7 +177,7 @@ def test_a_rerun_reproduces_the_verdict_and_level(quick: Path, tmp_path: Path) -
         "verify-certificate", str(quick / certificate.CERTIFICATE_JSON), "--rerun", "--report-dir", str(tmp_path)
     )
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
-    assert "re-running profile quick, seed 5 against embedded" in proc.stdout
+    assert "re-running revision seed, profile quick, seed 5 against embedded" in proc.stdout
     assert "re-run: verdict conformant (certificate: conformant), level full (certificate: full): reproduced" in (
         proc.stdout
     )
@@ -189,3 +207,15 @@ def test_a_rerun_with_another_suite_version_is_refused(quick: Path, tmp_path: Pa
     assert proc.returncode == 2
     assert "made by suite version 0.0.1" in proc.stderr and "cekura-widget-conformance==0.0.1" in proc.stderr
     assert not (tmp_path / "r").exists()
+
+
+def test_a_rerun_holds_the_target_to_the_recorded_revision_and_its_sha256(quick: Path, tmp_path: Path) -> None:
+    cert = json.loads((quick / certificate.CERTIFICATE_JSON).read_text())
+    for number, contract in enumerate(
+        ({**cert["contract"], "revision": "live"}, {**cert["contract"], "revision": "staging"}), start=1
+    ):
+        path = _resealed(_copy(quick, tmp_path / f"copy{number}"), contract=contract)
+        proc = run_cli("verify-certificate", str(path), "--rerun", "--report-dir", str(tmp_path / "r"))
+        assert proc.returncode == 2
+        said = "differs from the certificate's (sha256)" if number == 1 else "revision 'staging' is not shipped"
+        assert said in proc.stderr

@@ -10,6 +10,8 @@ from xml.etree import ElementTree as ET
 
 import pytest
 
+from conformance.engine.catalogue import default as default_catalogue
+
 # A conftest that makes the embedded target a variant breaking only a SHOULD (no Allow header on 405).
 CONVENTION_TARGET = """
 import conformance.emulator as emulator
@@ -37,19 +39,15 @@ def test_plugin_runs_selected_requirements_and_writes_the_summary(pytester: pyte
         "-p",
         "no:cacheprovider",
     )
-    result.assert_outcomes(passed=6)
+    selected = sorted(r.id for r in default_catalogue().requirements if r.id.startswith(("WPATCH-RO-", "WPATCH-TEN-")))
+    assert len(selected) >= 4
+    result.assert_outcomes(passed=len(selected) + 1)
     assert result.ret == 0  # a selection's status is its items'
     summary = _summary(reports)
-    assert sorted(r["id"] for r in summary["requirements"]) == [
-        "WPATCH-RO-01",
-        "WPATCH-RO-02",
-        "WPATCH-TEN-01",
-        "WPATCH-TEN-02",
-        "WPATCH-TEN-03",
-    ]
+    assert sorted(r["id"] for r in summary["requirements"]) == selected
     # A selection judges part of the catalogue: it never claims conformance.
     assert summary["verdict"] == "no-verdict" and summary["conformant"] is False
-    assert "only a selection ran (5 of" in summary["verdict_line"]
+    assert f"only a selection ran ({len(selected)} of" in summary["verdict_line"]
     result.stdout.fnmatch_lines(["*cekura-conformance*", "NO VERDICT: only a selection ran*"])
 
 
@@ -116,4 +114,29 @@ def test_a_run_without_a_verdict_fails_the_session_and_writes_the_cli_reports(
     # Allure results where the CLI writes them, with the run-level files and the verdict.
     allure = reports / "allure-results"
     assert list(allure.glob("*-result.json")) and (allure / "categories.json").is_file()
-    assert "verdict=no-verdict" in (allure / "environment.properties").read_text().splitlines()
+    assert "verdict=NO VERDICT" in (allure / "environment.properties").read_text().splitlines()
+
+
+def test_the_revision_option_selects_the_contract_and_its_requirements(
+    pytester: pytest.Pytester, tmp_path: Path
+) -> None:
+    reports = tmp_path / "r"
+    args = ["--cekura", "--cekura-revision", "live", "--cekura-report-dir", str(reports), "-k", "WPATCH-GRP"]
+    result = pytester.runpytest_subprocess(*args, "-p", "no:cacheprovider")
+    result.assert_outcomes(passed=3)
+    result.stdout.fnmatch_lines(["cekura-conformance: target embedded, revision live, profile quick, *"])
+    summary = _summary(reports)
+    assert summary["contract"]["revision"] == "live"
+    assert sorted(r["id"] for r in summary["requirements"]) == ["WPATCH-GRP-01", "WPATCH-GRP-02", "WPATCH-GRP-03"]
+    live_total = len(default_catalogue().for_revision("live").requirements)
+    assert f"only a selection ran (3 of {live_total} requirements" in summary["verdict_line"]
+    # On the seed revision the live requirements are not collected at all.
+    seed = pytester.runpytest_inprocess(
+        "--cekura", "--collect-only", "-q", "-k", "WPATCH-GRP", "-p", "no:cacheprovider"
+    )
+    seed.stdout.no_fnmatch_line("*WPATCH-GRP*")
+    unknown = pytester.runpytest_inprocess(
+        "--cekura", "--cekura-revision", "staging", "--cekura-report-dir", str(reports)
+    )
+    assert unknown.ret == pytest.ExitCode.USAGE_ERROR
+    unknown.stderr.fnmatch_lines(["*--revision: unknown contract revision 'staging'*"])

@@ -6,30 +6,15 @@ import io
 import tarfile
 from pathlib import Path
 
-import yaml
-
 from tests.cli import run_cli
-from tests.served import Served
+from tests.served import Served, seed_with_keys
 
 KEY_A = "SENTINEL-KEY-ALPHA-7f3a91c0"
 KEY_B = "SENTINEL-KEY-BRAVO-2c8e44d1"
 
 
 def _seed(path: Path) -> Path:
-    tenants = []
-    for key, name, metric in ((KEY_A, "alpha", 10), (KEY_B, "bravo", 20)):
-        tenants.append(
-            {
-                "key": key,
-                "name": name,
-                "metrics": [{"id": metric, "name": f"{name} accuracy"}, {"id": metric + 1, "name": f"{name} latency"}],
-                "dashboards": [
-                    {"name": f"{name} board", "filters": {"field": "timestamp", "op": "gte", "value": "now-7d"}}
-                ],
-            }
-        )
-    path.write_text(yaml.safe_dump({"tenants": tenants}))
-    return path
+    return seed_with_keys(path, KEY_A, KEY_B)
 
 
 def _texts(root: Path) -> list[tuple[str, bytes]]:
