@@ -93,7 +93,7 @@ def _target_options(p: argparse.ArgumentParser) -> None:
         type=int,
         default=None,
         metavar="N",
-        help="requests in flight at once (default: 8 against --base-url, 1 for the embedded emulator); the "
+        help="requests in flight at once (default: 16 against --base-url, 1 for the embedded emulator); the "
         "results do not depend on it",
     )
     p.add_argument(

@@ -88,7 +88,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "--cekura-concurrency",
         type=int,
         default=None,
-        help="requests in flight at once (default: 8 against a base URL, 1 embedded)",
+        help="requests in flight at once (default: 16 against a base URL, 1 embedded)",
     )
     group.addoption(
         "--cekura-max-rps", type=float, default=None, help="at most this many requests started per second, in all"
