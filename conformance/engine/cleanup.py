@@ -2,9 +2,11 @@
 deadline, and from a ledger file after a run was killed (``cekura-conformance cleanup``).
 
 A creating POST whose answer was never read may still have created an object the ledger cannot name. Ids of
-the API are sequential integers, so the few ids after the highest one the ledger knows are read (GET only) and
-whatever carries the run's tag in its name is taken into the ledger. Only there does a name tag count: an object
-whose creation the run never saw answered cannot have been renamed by the run.
+the API are sequential integers, so the few ids after the highest one the ledger knows are read (GET only), and
+the ids missing from the ledger just below it (with ``--concurrency`` an unanswered POST may have got an id
+before another worker's answered one); whatever carries the run's tag in its name is taken into the ledger.
+Only there does a name tag count: an object whose creation the run never saw answered cannot have been renamed
+by the run.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from conformance.engine.interrupt import request_timeout
 from conformance.engine.ledger import PATHS, Created, Posting
 
 PROBE_SPAN = 20  # ids read after the highest known one, per kind with an unanswered POST
+GAP_SPAN = 40  # ids below the highest known one read when the ledger does not know them (other workers' gaps)
 # (method, path, tenant, timeout) -> response; raises httpx.HTTPError or TargetUnavailable when unanswered
 Send = Callable[[str, str, str, "float | None"], httpx.Response]
 # The deadline as it is now: a signal during a normal run's cleanup sets one while it runs.
@@ -71,7 +74,8 @@ def _late(deadline: Deadline) -> bool:
 def probe(
     send: Send, entries: list[Created], unanswered: list[Posting], tag: str, deadline: Deadline = no_deadline
 ) -> tuple[list[tuple[str, Any, str, str]], list[Posting]]:
-    """Objects with the run's tag just after the highest known id of each kind an unanswered POST was for.
+    """Objects with the run's tag among the ids of each kind an unanswered POST was for that the ledger does not
+    know: just after the highest known id, and in the gaps just below it.
 
     Returns ``(kind, id, tenant, name)`` of each found, and the POSTs nothing was found for.
     """
@@ -87,7 +91,9 @@ def probe(
             continue
         tenants = {("primary" if p.tenant in ("none", "invalid") else p.tenant) for p in posts}
         hits = 0
-        for candidate in range(max(known) + 1, max(known) + 1 + PROBE_SPAN):
+        top, seen = max(known), set(known)
+        gaps = [i for i in range(max(1, top - GAP_SPAN), top) if i not in seen]
+        for candidate in [*gaps, *range(top + 1, top + 1 + PROBE_SPAN)]:
             for tenant in sorted(tenants):
                 if _late(deadline):
                     return found, unresolved + posts[hits:]

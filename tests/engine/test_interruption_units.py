@@ -184,3 +184,22 @@ def test_the_probe_finds_the_object_of_an_unanswered_post_by_its_tag() -> None:
     entries = [Created("widget", 11, "primary", "cwc-t w")]
     found, unresolved = cleanup.probe(send, entries, [Posting(3, "widget", "primary")], "cwc-t")
     assert found == [("widget", 13, "primary", names[13])] and unresolved == []
+
+
+def test_the_probe_also_reads_the_gaps_below_the_highest_known_id() -> None:
+    """With --concurrency an unanswered POST can hold an id below another worker's answered one."""
+    names = {9: "cwc-t d rel attach", 10: "someone else's", 12: "cwc-t w2"}
+    read: list[int] = []
+
+    def send(method: str, path: str, tenant: str, timeout: float | None) -> httpx.Response:
+        found_id = int(path.rstrip("/").rsplit("/", 1)[1])
+        read.append(found_id)
+        if found_id in names:
+            return httpx.Response(200, json={"id": found_id, "name": names[found_id]})
+        return httpx.Response(404)
+
+    entries = [Created("dashboard", i, "primary", "cwc-t d") for i in (8, 11)]
+    posts = [Posting(3, "dashboard", "primary"), Posting(5, "dashboard", "primary")]
+    found, unresolved = cleanup.probe(send, entries, posts, "cwc-t")
+    assert found == [("dashboard", 9, "primary", names[9]), ("dashboard", 12, "primary", names[12])]
+    assert unresolved == [] and 8 not in read and 11 not in read  # what the ledger knows is not read again
