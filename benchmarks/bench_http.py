@@ -36,11 +36,12 @@ from benchmarks.procs import (
     machine_busy_seconds,
     run_server,
 )
+from conformance.devkeys import TENANT_A_KEY
 
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT_SPEC = REPO / "openapi" / "widgets.yaml"
 DEFAULT_LOG_DIR = REPO / "benchmarks" / "results"
-DEFAULT_KEY = "cekura-dev-key-tenant-a"
+DEFAULT_KEY = TENANT_A_KEY
 
 # Targets the emulator is held to (measured on the project's 2-core machine): against Prism as users run it
 # and as a vendor tuning it for speed would (TUNED_PRISM_ARGS).

@@ -11,6 +11,7 @@ from typing import Any
 
 from conformance import contract as contract_module
 from conformance.contract import DEFAULT_REVISION, Contract, UnknownRevision
+from conformance.devkeys import TENANT_A_KEY, TENANT_B_KEY
 from conformance.engine.errors import ConfigurationError
 from conformance.engine.profiles import Profile, get
 from conformance.engine.target import TargetConfig
@@ -18,8 +19,8 @@ from conformance.engine.target import TargetConfig
 ENV_API_KEY = "CEKURA_API_KEY"
 ENV_OTHER_API_KEY = "CEKURA_OTHER_API_KEY"
 # The embedded emulator's development keys (documented in the README).
-EMBEDDED_KEY = "cekura-dev-key-tenant-a"
-EMBEDDED_OTHER_KEY = "cekura-dev-key-tenant-b"
+EMBEDDED_KEY = TENANT_A_KEY
+EMBEDDED_OTHER_KEY = TENANT_B_KEY
 # Requests in flight at once against an HTTP target unless --concurrency says otherwise (benchmarks/
 # bench_latency.py: at a 50 ms round trip, 8 workers take `quick` from 97 s to ~11 s; see docs/ci.md). The
 # embedded emulator runs in this process, one request at a time: workers would only take turns there.

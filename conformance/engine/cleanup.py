@@ -16,6 +16,7 @@ from typing import Any
 
 import httpx
 
+from conformance.engine.answers import json_or_none
 from conformance.engine.interrupt import request_timeout
 from conformance.engine.ledger import PATHS, Created, Posting
 
@@ -93,8 +94,8 @@ def probe(
                     return found, unresolved + posts[hits:]
                 try:
                     response = send("GET", f"{PATHS[kind]}{candidate}/", tenant, request_timeout(deadline()))
-                    body = response.json() if response.status_code == 200 else None
-                except Exception:  # no answer, or not JSON: nothing to take
+                    body = json_or_none(response) if response.status_code == 200 else None
+                except Exception:  # no answer: nothing to take (a body that is not JSON reads as None)
                     continue
                 name = body.get("name") if isinstance(body, dict) else None
                 if isinstance(name, str) and name.startswith(tag):

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from datetime import datetime
 from typing import Any
 
 import httpx
 
 from conformance.contract import Contract
+from conformance.engine.answers import iso_datetime
 from conformance.engine.errors import ConformanceFailure, SuiteError
 from conformance.engine.template import MissingFromAnswer, render
 
@@ -64,18 +64,9 @@ def dig(body: Any, path: str) -> Any:
     return value
 
 
-def _as_datetime(value: Any) -> datetime | None:
-    if not isinstance(value, str):
-        return None
-    try:
-        return datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-
-
 def _ordered(left: Any, right: Any) -> tuple[Any, Any]:
     """Comparable forms: datetimes for ISO-8601 strings, numbers as they are."""
-    l_dt, r_dt = _as_datetime(left), _as_datetime(right)
+    l_dt, r_dt = iso_datetime(left), iso_datetime(right)
     if l_dt is not None and r_dt is not None:
         return l_dt, r_dt
     if isinstance(left, int | float) and isinstance(right, int | float):

@@ -14,6 +14,7 @@ from schemathesis.core.failures import Failure, FailureGroup
 
 from conformance import calibration
 from conformance.engine import oracle, redact
+from conformance.engine.answers import json_or_none
 from conformance.engine.context import RunContext
 from conformance.engine.exchanges import exchange_of
 from conformance.engine.findings import Finding
@@ -169,10 +170,7 @@ class PropertyEnv:
 
     def get_widget(self) -> dict[str, Any] | None:
         response = self.ctx.target.request("GET", f"/dashboards/widgets/{self.widget_id}/")
-        try:
-            body = response.json()
-        except ValueError:
-            body = None
+        body = json_or_none(response)
         self.last_read = body if response.status_code == 200 and isinstance(body, dict) else None
         return self.last_read
 
@@ -250,10 +248,7 @@ class PropertyEnv:
         body = getattr(case, "body", None)
         if mode != GenerationMode.NEGATIVE or not isinstance(body, dict):
             return False
-        try:
-            answer = response.json()
-        except ValueError:
-            return False
+        answer = json_or_none(response)  # not JSON: None, which no sent property explains
         schema = "Dashboard" if "/dashboards/dashboards/" in case.operation.path else "Widget"
         errors = self.contract.errors({"$ref": f"#/components/schemas/{schema}"}, answer)
         paths = [list(e.absolute_path) for e in errors]
@@ -287,10 +282,7 @@ class PropertyEnv:
             return []
         sent = case.body if isinstance(getattr(case, "body", None), dict) else {}
         obs = oracle.Observation(before, after, self.dashboard_filters, self.metric_names, sent)
-        try:
-            body = response.json()
-        except ValueError:
-            body = None
+        body = json_or_none(response)
         problems = oracle.judge(self.contract, obs, response.status_code, body)
         return [
             self._finding(

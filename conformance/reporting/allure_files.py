@@ -6,11 +6,11 @@ import csv
 import io
 import json
 from collections.abc import Iterable
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
+from conformance.engine.answers import iso_datetime
 from conformance.engine.coverage import figure
 from conformance.engine.redact import Scrubber
 from conformance.reporting.certificate import level_reached
@@ -183,10 +183,8 @@ def stages_table(summary: dict[str, Any]) -> list[dict[str, Any]]:
 
 def globals_file(summary: dict[str, Any]) -> dict[str, Any]:
     """Allure's global attachments (a "Global Attachments" tab in Allure 3): the coverage map, the stages."""
-    try:
-        stamp = int(datetime.fromisoformat(str(summary.get("finished_at")).replace("Z", "+00:00")).timestamp() * 1000)
-    except ValueError:
-        stamp = 0
+    finished = iso_datetime(summary.get("finished_at"))
+    stamp = int(finished.timestamp() * 1000) if finished is not None else 0
     return {
         "attachments": [
             {"name": "contract coverage", "source": COVERAGE_ATTACHMENT, "type": "text/csv", "timestamp": stamp},
