@@ -24,9 +24,10 @@ from referencing.jsonschema import DRAFT202012
 
 from conformance._types import JSON
 
-#: The revisions this suite ships, oldest first, with their files (in ``openapi/``, or ``_data/`` in the wheel).
-REVISIONS: Mapping[str, str] = {"seed": "widgets.yaml", "live": "widgets-live.yaml"}
-DEFAULT_REVISION = "seed"
+# Re-exported: where callers have always found them.
+from conformance.revisions import DEFAULT_REVISION as DEFAULT_REVISION
+from conformance.revisions import REVISIONS as REVISIONS
+
 FRAGMENT_NAME = REVISIONS[DEFAULT_REVISION]
 # The URI the fragment is registered under, so `$ref`s like "#/components/schemas/Widget" resolve.
 FRAGMENT_URI = "urn:cekura:openapi:widgets"
