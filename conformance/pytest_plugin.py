@@ -72,12 +72,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 class SuiteSession:
     """The engine for one pytest session, started by the first item that needs it."""
 
-    def __init__(self, settings: RunSettings, tag: str | None, *, strict: bool) -> None:
+    def __init__(self, settings: RunSettings, tag: str | None, *, strict: bool, allure_dir: Path | None = None) -> None:
         from conformance.engine.ledger import LEDGER
         from conformance.engine.runner import Engine
 
         self.settings = settings
         self.strict = strict
+        self.allure_dir = allure_dir  # where allure-pytest records this session's results (None: nowhere)
         self.interruption = Interruption()
         self.engine: Engine = Engine(
             settings.target,
@@ -140,7 +141,7 @@ class SuiteSession:
             results.write_junit(data, self.settings.report_dir, scrubber)
             from conformance.reporting import allure_files  # environment, categories, executor into allure-results
 
-            allure_files.write_for_session(data, scrubber)
+            allure_files.write_for_session(data, scrubber, self.allure_dir)
         self.summary = data
         return data
 
@@ -195,9 +196,12 @@ def pytest_configure(config: pytest.Config) -> None:
     if getattr(config.option, "allure_report_dir", "absent") is None:
         config.option.allure_report_dir = str(settings.report_dir / "allure-results")
         config.option.clean_alluredir = True
+    # allure-pytest's documented --alluredir, made absolute as allure-pytest does right after this hook.
+    alluredir = config.getoption("allure_report_dir", None)
+    allure_dir = Path(os.path.abspath(alluredir)) if alluredir else None
     # A summary left by an earlier run must not pass for this one's if this one judges nothing.
     (settings.report_dir / SUMMARY).unlink(missing_ok=True)
-    suite = SuiteSession(settings, config.getoption(TAG), strict=bool(config.getoption(STRICT)))
+    suite = SuiteSession(settings, config.getoption(TAG), strict=bool(config.getoption(STRICT)), allure_dir=allure_dir)
     config.stash[_SESSION] = suite
     _CURRENT["suite"] = suite
     suite.interruption.install()

@@ -213,22 +213,7 @@ def write(summary: dict[str, Any], results_dir: Path, scrub: Scrubber) -> list[P
     return paths
 
 
-def recording_dirs() -> list[Path]:
-    """The directories allure-pytest writes this session's results to (none without ``--alluredir``)."""
-    try:
-        import allure_commons
-        from allure_commons.logger import AllureFileLogger
-    except ImportError:  # allure-pytest is a dependency, but a plugin-less pytest run must not break on it
-        return []
-    dirs = []
-    for plugin in allure_commons.plugin_manager.get_plugins():
-        # _report_dir is private, but it is the only record of --alluredir once pytest configured the logger.
-        report_dir = getattr(plugin, "_report_dir", None) if isinstance(plugin, AllureFileLogger) else None
-        if report_dir is not None:
-            dirs.append(Path(report_dir))
-    return dirs
-
-
-def write_for_session(summary: dict[str, Any], scrub: Scrubber) -> list[Path]:
-    """Called at session finish: the files go wherever allure-pytest is recording, never into stale results."""
-    return [path for directory in recording_dirs() for path in write(summary, directory, scrub)]
+def write_for_session(summary: dict[str, Any], scrub: Scrubber, results_dir: Path | None) -> list[Path]:
+    """Called at session finish: the files go where allure-pytest is recording (its ``--alluredir``, None when
+    it records nothing), never into stale results."""
+    return write(summary, results_dir, scrub) if results_dir is not None else []
