@@ -22,13 +22,13 @@ from conformance.engine.catalogue import default as default_catalogue
 from conformance.engine.concurrency import Halted, Pool, seeded
 from conformance.engine.context import RunContext
 from conformance.engine.errors import ConfigurationError, SuiteError, TargetUnavailable
-from conformance.engine.findings import StageResult
 from conformance.engine.fixtures import FixtureAnswerInvalid, FixtureError, Fixtures, new_tag
 from conformance.engine.interrupt import POST_GRACE, Interruption, RunInterrupted, remaining
 from conformance.engine.ledger import Ledger
 from conformance.engine.outcomes import CaseResult, Status, worst
 from conformance.engine.profiles import Profile
-from conformance.engine.property_env import PropertyGround
+from conformance.engine.properties.findings import StageResult
+from conformance.engine.properties.harness import PropertyGround
 from conformance.engine.target import Target, TargetConfig
 from conformance.engine.text import no_surrogates
 from conformance.engine.verdict import Judgement, Outcome, decide
