@@ -7,6 +7,7 @@ import pytest
 
 from conformance import calibration, contract
 from conformance.engine import expectations, redact, verdict
+from conformance.engine.catalogue import expect_of
 from conformance.engine.errors import ConformanceFailure, PreconditionMissing
 from conformance.engine.template import TemplateError, render
 from conformance.reporting import console
@@ -62,13 +63,15 @@ def test_check_reports_every_mismatch_and_passes_a_matching_response() -> None:
     c = contract.default()
     saved = {"before": {"id": 1, "name": "a", "updated_at": "2026-01-01T00:00:00Z"}}
     good = _response(200, {"id": 1, "name": "a", "updated_at": "2026-01-02T00:00:00Z"}, {"Allow": "GET, PATCH"})
-    expect = {
-        "status": 200,
-        "body": {"name": "a"},
-        "headers": {"Allow": ["PATCH"]},
-        "same_as": {"saved": "before", "except": ["updated_at"]},
-        "compare": [{"path": "updated_at", "op": "gt", "value": "${before.updated_at}"}],
-    }
+    expect = expect_of(
+        {
+            "status": 200,
+            "body": {"name": "a"},
+            "headers": {"Allow": ["PATCH"]},
+            "same_as": {"saved": "before", "except": ["updated_at"]},
+            "compare": [{"path": "updated_at", "op": "gt", "value": "${before.updated_at}"}],
+        }
+    )
     expectations.check(expect, good, contract=c, variables=saved, saved=saved)
     bad = _response(200, {"id": 1, "name": "b", "updated_at": "2025-01-01T00:00:00Z"})
     with pytest.raises(ConformanceFailure) as info:
@@ -84,14 +87,14 @@ def test_check_validates_bodies_against_fragment_schemas() -> None:
     c = contract.default()
     with pytest.raises(ConformanceFailure, match="detail"):
         expectations.check(
-            {"schema": {"$ref": "#/components/schemas/Detail"}},
+            expect_of({"schema": {"$ref": "#/components/schemas/Detail"}}),
             _response(404, {"x": 1}),
             contract=c,
             variables={},
             saved={},
         )
     expectations.check(
-        {"schema": {"$ref": "#/components/schemas/Detail"}},
+        expect_of({"schema": {"$ref": "#/components/schemas/Detail"}}),
         _response(404, {"detail": "Not found."}),
         contract=c,
         variables={},
