@@ -36,11 +36,11 @@ import httpx
 
 from benchmarks.procs import LOOPBACK, RssSampler, cpu_seconds, free_port, machine_busy_seconds, run_server
 from benchmarks.rtt_proxy import RttProxy
+from conformance.devkeys import TENANT_A_KEY, TENANT_B_KEY
 
 REPO = Path(__file__).resolve().parents[1]
 FRAGMENT = REPO / "openapi" / "widgets.yaml"
-KEY = "cekura-dev-key-tenant-a"
-OTHER_KEY = "cekura-dev-key-tenant-b"
+KEY, OTHER_KEY = TENANT_A_KEY, TENANT_B_KEY  # the emulator's development keys
 TARGETS_S = {"quick": 15.0, "full": 45.0, "certify": 90.0}
 GOAL_QUICK_S = 10.0
 CERTIFY_RSS_MB = 300.0

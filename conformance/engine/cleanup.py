@@ -19,6 +19,7 @@ from typing import Any
 
 import httpx
 
+from conformance.engine.answers import json_or_none
 from conformance.engine.interrupt import request_timeout
 from conformance.engine.ledger import PATHS, Created, Posting
 
@@ -84,8 +85,8 @@ def _listed(send: Send, kind: str, tenant: str, tag: str, deadline: Deadline) ->
         path = f"{PATHS[kind]}?page={page}&page_size={LIST_PAGE_SIZE}"
         try:
             response = send("GET", path, tenant, request_timeout(deadline()))
-            body = response.json() if response.status_code == 200 else None
-        except Exception:  # no answer, or not JSON: nothing more to read
+            body = json_or_none(response) if response.status_code == 200 else None
+        except Exception:  # no answer: nothing more to read (a body that is not JSON reads as None)
             break
         items = body.get("results") if isinstance(body, dict) else body
         if not isinstance(items, list):
@@ -126,8 +127,8 @@ def probe(
                         return found, unresolved + posts[hits:]
                     try:
                         response = send("GET", f"{PATHS[kind]}{candidate}/", tenant, request_timeout(deadline()))
-                        body = response.json() if response.status_code == 200 else None
-                    except Exception:  # no answer, or not JSON: nothing to take
+                        body = json_or_none(response) if response.status_code == 200 else None
+                    except Exception:  # no answer: nothing to take (a body that is not JSON reads as None)
                         continue
                     name = body.get("name") if isinstance(body, dict) else None
                     if isinstance(name, str) and name.startswith(tag):

@@ -42,15 +42,24 @@ def test_a_name_the_case_never_defines_is_a_catalogue_bug() -> None:
 
 
 def test_undefined_names_are_found_without_running_the_case() -> None:
-    case = {
-        "name": "c",
-        "given": {"w": {"widget": {"dashboard": "${d.id}"}}},
-        "steps": [
-            {"request": {"path": {"id": "${w.id}"}}, "save": "before"},
-            {"request": {"json": {"name": "${chars:3} ${tag}"}}, "expect": {"body": {"name": "${before.name}"}}},
-            {"request": {"json": {"x": "${after.x}", "y": "${str:w.id}"}}, "expect": {"same_as": {"saved": "later"}}},
-        ],
-    }
+    op = "dashboards-widgets-partial-update"
+    case = catalogue.case_of(
+        {
+            "name": "c",
+            "given": {"w": {"widget": {"dashboard": "${d.id}"}}},
+            "steps": [
+                {"request": {"operation": op, "path": {"id": "${w.id}"}}, "save": "before"},
+                {
+                    "request": {"operation": op, "json": {"name": "${chars:3} ${tag}"}},
+                    "expect": {"body": {"name": "${before.name}"}},
+                },
+                {
+                    "request": {"operation": op, "json": {"x": "${after.x}", "y": "${str:w.id}"}},
+                    "expect": {"same_as": {"saved": "later"}},
+                },
+            ],
+        }
+    )
     assert undefined(case) == ["${d.id}", "${after.x}", "same_as 'later'"]
 
 
