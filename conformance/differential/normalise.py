@@ -8,7 +8,8 @@ is one value at ``$``). The rules (``RULES``, listed in every ``diff.json``):
 * numbers: ``1`` and ``1.0`` are the same number (JSON does not distinguish them; ``true`` stays apart from ``1``);
 * filters: the values of ``filters`` and ``effective_filters`` compare in the catalogue's canonical form
   (``engine.expectations.normalise_filter``: empty is null, ``and`` groups flattened and unwrapped when of one),
-  the one the catalogue's own comparisons use;
+  the one the catalogue's own comparisons use; a group holding an empty condition is not an encoding (it breaks
+  the schema) and compares as it is;
 * Content-Type: compared case-insensitively, without spaces around parameters;
 * Allow: compared as a set of methods (the order of the list is not a divergence).
 
@@ -78,7 +79,7 @@ def _allow(value: str | None) -> str | None:
 
 
 def _canonical(value: Any, key: str | None) -> Any:
-    if key in FILTER_KEYS:
+    if key in FILTER_KEYS and not _empty_member(value):
         value = normalise_filter(value)
     if isinstance(value, dict):
         return {k: _canonical(v, k) for k, v in value.items()}
@@ -87,6 +88,19 @@ def _canonical(value: Any, key: str | None) -> Any:
     if isinstance(value, float) and value.is_integer() and abs(value) < 2**53:
         return int(value)
     return value
+
+
+def _empty_member(tree: Any) -> bool:
+    """A group with an empty (null or {}) condition is no encoding of a filter (it breaks the schema): such a
+    tree compares as it was sent, not in the canonical form that would drop the empty member."""
+    stack = [tree]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict) and isinstance(node.get("conditions"), list):
+            if any(child is None or child == {} for child in node["conditions"]):
+                return True
+            stack.extend(node["conditions"])
+    return False
 
 
 def _flatten(value: Any, path: str, into: dict[str, Any]) -> None:

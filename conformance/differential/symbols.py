@@ -2,8 +2,8 @@
 
 Requests get their symbols from the reference's pass when the program is captured (``symbolise_request``);
 every pass's answers are symbolised with that pass's own values (``Pass.answer``), so an id is compared as
-"the id of the third widget created" and a timestamp as "the fifth distinct instant this pass saw, written in
-this shape": a widget whose ``updated_at`` does not move after a PATCH still diverges, a clock does not.
+"the id of the third widget created" and a timestamp as "the second distinct instant among this object's
+timestamps, written in this shape": a widget whose ``updated_at`` does not move after a PATCH still diverges, a clock does not.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ _QUERY_ID = re.compile(r"(?<=[?&])(?:dashboard|widget)=(?P<id>\d+)")
 _BODY_ID = re.compile(rb'"(?P<key>id|dashboard|widget)"\s*:\s*(?P<q>"?)(?P<id>-?\d+)(?P=q)')
 _DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?$")
 _DIGIT = re.compile(r"\d")
+TIMESTAMP_SUFFIX = "_at"  # created_at, updated_at: what the target stamps (a client's datetimes compare as sent)
 # Keys whose integer (or numeric string) value names an object of a kind; "id" takes its kind from the context.
 KEY_KINDS = {"dashboard": "dashboard", "widget": "widget", "dashboards": "dashboard", "widgets": "widget"}
 
@@ -42,7 +43,7 @@ class Pass:
         self.values: dict[str, str] = {TAG: tag}  # symbol -> the text spliced into requests
         self._ids: dict[tuple[str, str], str] = {}  # (kind, str(id)) -> symbol
         self._counts: dict[str, int] = {}
-        self._instants: dict[str, int] = {}  # timestamp text's instant -> ordinal
+        self._instants: dict[str, dict[str, int]] = {}  # object -> its timestamps' instants -> ordinal
 
     # -- ids ---------------------------------------------------------------------------------------------------
     def new_symbol(self, kind: str) -> str:
@@ -119,27 +120,31 @@ class Pass:
         answer.kind, answer.value = "json", self._walk(data, None, kind_of_url(url))
         return answer
 
-    def _walk(self, value: Any, key: str | None, context: str | None) -> Any:
+    def _walk(self, value: Any, key: str | None, context: str | None, scope: str = "") -> Any:
         if isinstance(value, dict):
-            return {k: self._walk(v, k, KEY_KINDS.get(k, context)) for k, v in value.items()}
+            if "id" in value and not isinstance(value["id"], dict | list):
+                symbol = self.symbol_of(context, value["id"]) if context else None
+                scope = f"{context}:{symbol or value['id']}"
+            return {k: self._walk(v, k, KEY_KINDS.get(k, context), scope) for k, v in value.items()}
         if isinstance(value, list):
             inner = KEY_KINDS.get(key or "", context)
-            return [self._walk(v, None, inner) for v in value]
+            return [self._walk(v, None, inner, scope) for v in value]
         kind = context if key == "id" else KEY_KINDS.get(key or "")
         if kind is not None and key is not None:
             symbol = self.symbol_of(kind, value)
             if symbol is not None:
                 return f"{{{symbol}}}" if isinstance(value, int) else f"{{{symbol}}}:str"
         if isinstance(value, str):
-            return self._text(value)
+            if key is not None and key.endswith(TIMESTAMP_SUFFIX) and _DATETIME.match(value):
+                return self._instant(scope, value)
+            return value.replace(self.tag, "{tag}") if self.tag in value else value
         return value
 
-    def _text(self, value: str) -> str:
-        if _DATETIME.match(value):
-            instant = value.replace("Z", "+00:00")
-            ordinal = self._instants.setdefault(instant, len(self._instants) + 1)
-            return f"{{time#{ordinal} {_DIGIT.sub('d', value)}}}"
-        return value.replace(self.tag, "{tag}") if self.tag in value else value
+    def _instant(self, scope: str, value: str) -> str:
+        """A timestamp the target assigned, as the ordinal of its instant among its object's timestamps."""
+        instants = self._instants.setdefault(scope, {})
+        ordinal = instants.setdefault(value.replace("Z", "+00:00"), len(instants) + 1)
+        return f"{{time#{ordinal} {_DIGIT.sub('d', value)}}}"
 
 
 def _spans(where: str, data: bytes, needle: bytes) -> list[Ref]:
