@@ -246,13 +246,21 @@ def _add_selftest(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     p.add_argument("--seed", type=int, default=None, help="generation seed (default: a fixed one)")
     p.add_argument("--only", nargs="+", metavar="NAME", default=None, help="only these variants (and the clean one)")
     _revision_option(p, "the contract revision judged, and served by every variant")
+    p.add_argument(
+        "--differential",
+        action="store_true",
+        help="the differential kill table instead: the clean emulator's program replayed against each variant, "
+        "which must diverge where it declares (independent of the catalogue)",
+    )
     p.set_defaults(handler=_run_selftest)
 
 
 def _run_selftest(args: argparse.Namespace) -> int:
     from conformance.selftest import main as selftest
 
-    return selftest(profile=args.profile, seed=args.seed, only=args.only, revision=args.revision)
+    return selftest(
+        profile=args.profile, seed=args.seed, only=args.only, revision=args.revision, differential=args.differential
+    )
 
 
 def _add_contract(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

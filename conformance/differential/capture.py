@@ -25,7 +25,9 @@ from conformance.engine.runner import Engine
 from conformance.engine.target import API_KEY_HEADER, Sent, TargetConfig
 
 # Headers the client library sets by itself, and the key (a step names its tenant instead).
-DROPPED_HEADERS = frozenset({"host", "content-length", "user-agent", "accept-encoding", "connection", API_KEY_HEADER.lower()})
+DROPPED_HEADERS = frozenset(
+    {"host", "content-length", "user-agent", "accept-encoding", "connection", API_KEY_HEADER.lower()}
+)
 NOT_CAPTURED = frozenset({"cleanup", "run"})  # the run's final cleanup; requests sent outside any unit
 
 

@@ -12,6 +12,7 @@ from conformance.differential.normalise import general, view
 from conformance.differential.program import Answer
 
 MISSING = "<absent>"
+RAW_BODIES = ("<text> ", "<bytes> ")  # normalise.view's form of a body that is not JSON
 
 
 @dataclass(frozen=True)
@@ -32,12 +33,13 @@ class Divergence:
 def shown(value: Any, limit: int = 300) -> str:
     """A value as a short text (JSON where it is JSON)."""
     if value is MISSING:
-        return MISSING
+        return str(MISSING)
     if isinstance(value, tuple) and len(value) == 2 and value[0] == "bool":
         value = value[1]
     elif isinstance(value, tuple) and len(value) == 2 and value[0] == "empty":
         value = {} if value[1] == "dict" else []
-    text = value if isinstance(value, str) and value.startswith("<") else json.dumps(value, ensure_ascii=False)
+    raw = isinstance(value, str) and value.startswith(RAW_BODIES)  # a body that is not JSON, shown as it came
+    text = str(value) if raw else json.dumps(value, ensure_ascii=False)
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 

@@ -105,7 +105,8 @@ def document(
         "interrupted": outcome.interrupted,
         "notes": list(notes),
     }
-    return _safe(data)
+    safe: dict[str, Any] = _safe(data)
+    return safe
 
 
 def _safe(value: Any) -> Any:

@@ -3,7 +3,8 @@
 Requests get their symbols from the reference's pass when the program is captured (``symbolise_request``);
 every pass's answers are symbolised with that pass's own values (``Pass.answer``), so an id is compared as
 "the id of the third widget created" and a timestamp as "the second distinct instant among this object's
-timestamps, written in this shape": a widget whose ``updated_at`` does not move after a PATCH still diverges, a clock does not.
+timestamps, written in this shape": a widget whose ``updated_at`` does not move after a PATCH still diverges,
+a clock does not.
 """
 
 from __future__ import annotations
@@ -92,8 +93,8 @@ class Pass:
             resource = kind_of_url(url)
             for found in _BODY_ID.finditer(body):
                 key = found["key"].decode()
-                kind = resource if key == "id" else KEY_KINDS[key]
-                symbol = self.symbol_of(kind, found["id"].decode()) if kind else None
+                owner = resource if key == "id" else KEY_KINDS[key]
+                symbol = self.symbol_of(owner, found["id"].decode()) if owner else None
                 if symbol:
                     refs.append(Ref("body", found.start("id"), len(found["id"]), symbol))
             refs += _spans("body", body, self.tag.encode())
@@ -159,7 +160,9 @@ def _disjoint(refs: list[Ref]) -> list[Ref]:
     """Overlapping spans (an id inside the tag's digits) keep the first found."""
     kept: list[Ref] = []
     for ref in refs:
-        if all(k.where != ref.where or ref.start >= k.start + k.length or k.start >= ref.start + ref.length for k in kept):
+        if all(
+            k.where != ref.where or ref.start >= k.start + k.length or k.start >= ref.start + ref.length for k in kept
+        ):
             kept.append(ref)
     return sorted(kept, key=lambda r: (r.where, r.start))
 
