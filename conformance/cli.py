@@ -319,7 +319,12 @@ def _add_diff(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "divergence beyond the noise. Exit 0: none, 1: some, 2: a usage error, 3: a target did not answer.",
     )
     _reference_options(p)
-    p.add_argument("--cassette", type=Path, default=None, help="replay this recording instead of a live reference")
+    p.add_argument(
+        "--cassette",
+        type=Path,
+        default=None,
+        help="replay this recording instead of a live reference (`shipped`: the emulator's, in the package)",
+    )
     p.add_argument("--candidate-url", default=None, help="the candidate's URL (`embedded`: the emulator in-process)")
     p.add_argument(
         "--candidate-api-key",

@@ -21,7 +21,7 @@ from typing import Any
 
 from conformance.contract import Contract
 from conformance.differential import cassette as cassettes
-from conformance.differential import report
+from conformance.differential import report, shipped
 from conformance.differential.capture import capture
 from conformance.differential.noise import Noise, learn
 from conformance.differential.outcome import Outcome, judge
@@ -169,7 +169,7 @@ def _diff(args: Any) -> int:
         preflight.check(candidate)
         recorded: cassettes.Cassette | None = None
         if args.cassette is not None:
-            recorded = cassettes.load(args.cassette)
+            recorded = cassettes.load(shipped.resolve(args.cassette))
             build(RunOptions(report_dir=args.report_dir, revision=recorded.program.revision or args.revision))
             reference_cfg = None
         else:
