@@ -23,6 +23,7 @@ _ITEM = re.compile(r"^(?P<collection>/dashboards/(?:widgets|dashboards)/)(?P<id>
 _QUERY_ID = re.compile(r"(?<=[?&])(?:dashboard|widget)=(?P<id>\d+)")
 _BODY_ID = re.compile(rb'"(?P<key>id|dashboard|widget)"\s*:\s*(?P<q>"?)(?P<id>-?\d+)(?P=q)')
 _DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?$")
+_BINDABLE = re.compile(r"[A-Za-z0-9._~-]{1,64}")  # an id that goes into a path segment as it is
 _DIGIT = re.compile(r"\d")
 TIMESTAMP_SUFFIX = "_at"  # created_at, updated_at: what the target stamps (a client's datetimes compare as sent)
 # Keys whose integer (or numeric string) value names an object of a kind; "id" takes its kind from the context.
@@ -69,8 +70,10 @@ class Pass:
             data = response.json()
         except ValueError:
             return None
-        if not isinstance(data, dict) or "id" not in data or isinstance(data["id"], dict | list | bool | None):
+        if not isinstance(data, dict) or "id" not in data or isinstance(data["id"], bool):
             return None
+        if not isinstance(data["id"], int | str) or not _BINDABLE.fullmatch(str(data["id"])):
+            return None  # an id no URL can carry: the symbol stays unbound (later steps use an id no object has)
         return kind, data["id"]
 
     # -- requests (the reference's pass, at capture) -------------------------------------------------------------

@@ -10,6 +10,8 @@ import pytest
 
 from conformance import contract as contract_module
 from conformance.differential.command import Recording, record_reference
+from conformance.differential.program import Answer
+from conformance.differential.replay import replay
 from conformance.emulator import Behaviour, create_app
 from conformance.emulator.faults import get
 from conformance.engine.interrupt import Interruption
@@ -41,3 +43,11 @@ def recording() -> Recording:
     recorded = record_reference(embedded(), get_profile("quick"), SEED, contract, Interruption())
     assert recorded.error is None and recorded.interrupted is None
     return recorded
+
+
+@pytest.fixture(scope="session")
+def frozen(recording: Recording) -> list[Answer]:
+    """The program's answers from the variant whose updated_at never moves."""
+    result = replay(recording.program, variant("frozen_updated_at"))
+    assert result.error is None
+    return result.answers

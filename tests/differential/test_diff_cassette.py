@@ -11,6 +11,7 @@ import pytest
 from conformance.differential import cassette, shipped
 from conformance.differential.command import Recording
 from conformance.differential.outcome import judge
+from conformance.differential.program import Answer
 from conformance.differential.replay import replay
 from conformance.engine.errors import ConfigurationError
 from conformance.settings import EMBEDDED_KEY, EMBEDDED_OTHER_KEY
@@ -51,16 +52,13 @@ def test_record_then_replay_against_the_emulator_diverges_nowhere(recording: Rec
     assert outcome.divergences == [] and outcome.compared == len(loaded.program.steps)
 
 
-def test_live_diff_and_replayed_cassette_give_the_same_divergences(recording: Recording, tmp_path: Path) -> None:
-    live = judge(
-        recording.program,
-        recording.answers,
-        replay(recording.program, variant("created_at_bumped")).answers,
-        recording.noise,
-    )
+def test_live_diff_and_replayed_cassette_give_the_same_divergences(
+    recording: Recording, frozen: list[Answer], tmp_path: Path
+) -> None:
+    live = judge(recording.program, recording.answers, frozen, recording.noise)
     loaded = _recorded(recording, tmp_path / "c.json.gz")
     replayed = judge(
-        loaded.program, loaded.answers, replay(loaded.program, variant("created_at_bumped")).answers, loaded.noise
+        loaded.program, loaded.answers, replay(loaded.program, variant("frozen_updated_at")).answers, loaded.noise
     )
     assert live.divergences and replayed.divergences == live.divergences
 

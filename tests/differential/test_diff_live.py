@@ -9,6 +9,7 @@ import pytest
 from conformance.differential.command import Recording
 from conformance.differential.compare import matches
 from conformance.differential.outcome import USER, judge
+from conformance.differential.program import Answer
 from conformance.differential.replay import replay
 from conformance.emulator.faults import get
 from conformance.engine.verdict import ExitCode
@@ -59,14 +60,11 @@ def test_only_the_touched_place_diverges_for_a_narrow_fault(recording: Recording
     assert all(recording.program.steps[d.step].method not in ("GET", "PATCH") for d in outcome.divergences)
 
 
-def test_ignore_sets_paths_aside_and_says_so(recording: Recording) -> None:
-    result = replay(recording.program, variant("frozen_updated_at"))
-    plain = judge(recording.program, recording.answers, result.answers, recording.noise)
+def test_ignore_sets_paths_aside_and_says_so(recording: Recording, frozen: list[Answer]) -> None:
+    plain = judge(recording.program, recording.answers, frozen, recording.noise)
     hidden = [d for d in plain.divergences if matches(d.path, ("$.updated_at", "$.widgets[*].updated_at"))]
     assert hidden
-    ignored = judge(
-        recording.program, recording.answers, result.answers, recording.noise, ["$.updated_at", "$.widgets[*]"]
-    )
+    ignored = judge(recording.program, recording.answers, frozen, recording.noise, ["$.updated_at", "$.widgets[*]"])
     assert ignored.divergences == [d for d in plain.divergences if d not in hidden]
     assert ignored.exit_code == ExitCode.CONFORMANT  # nothing else diverges for this fault
     said = {(i.path, i.pattern): i.count for i in ignored.ignored.values() if i.reason == USER}
@@ -74,12 +72,11 @@ def test_ignore_sets_paths_aside_and_says_so(recording: Recording) -> None:
     assert said[("$.updated_at", "$.updated_at")] == sum(d.path == "$.updated_at" for d in hidden)
 
 
-def test_learned_noise_is_set_aside_by_step_and_path(recording: Recording) -> None:
+def test_learned_noise_is_set_aside_by_step_and_path(recording: Recording, frozen: list[Answer]) -> None:
     """A place that differed between the reference's two passes is noise in that step only."""
-    result = replay(recording.program, variant("frozen_updated_at"))
-    plain = judge(recording.program, recording.answers, result.answers, recording.noise)
+    plain = judge(recording.program, recording.answers, frozen, recording.noise)
     first = plain.divergences[0]
-    noisy = judge(recording.program, recording.answers, result.answers, {first.step: [first.path]})
+    noisy = judge(recording.program, recording.answers, frozen, {first.step: [first.path]})
     assert first not in noisy.divergences and len(noisy.divergences) == len(plain.divergences) - 1
     assert [(i.path, i.reason, i.count) for i in noisy.ignored.values()] == [(first.general, "learned noise", 1)]
 
