@@ -115,19 +115,27 @@ def by_path(outcome: Outcome) -> list[dict[str, Any]]:
     ]
 
 
+def owner_of(step: Step) -> str:
+    """Who a step's divergences are counted for: its case's requirement id, else its unit ("stage coverage",
+    "preflight", "property stages": the stages' ground)."""
+    return step.requirement or step.unit
+
+
 def by_requirement(outcome: Outcome, stage_requirements: Mapping[str, Sequence[str]]) -> list[dict[str, Any]]:
+    """Divergences by requirement id; a stage's are counted once, for the stage, with the requirements whose
+    checks it feeds (counting them for each would multiply one divergence by forty)."""
     counts: Counter[str] = Counter()
     paths: dict[str, Counter[str]] = {}
     first: dict[str, Divergence] = {}
     for divergence in outcome.divergences:
-        step = outcome.program.steps[divergence.step]
-        for owner in requirements_of(step, stage_requirements) or [f"({step.unit})"]:
-            counts[owner] += 1
-            paths.setdefault(owner, Counter())[divergence.general] += 1
-            first.setdefault(owner, divergence)
+        owner = owner_of(outcome.program.steps[divergence.step])
+        counts[owner] += 1
+        paths.setdefault(owner, Counter())[divergence.general] += 1
+        first.setdefault(owner, divergence)
     return [
         {
             "id": owner,
+            "requirements": requirements_of(outcome.program.steps[first[owner].step], stage_requirements),
             "count": count,
             "paths": [p for p, _ in paths[owner].most_common()],
             "first": example(outcome.program, first[owner]),

@@ -6,8 +6,10 @@
      "reference", "candidate", "cassette", "contract", "profile", "seed", "started_at", "seconds",
      "steps", "compared", "divergences", "exchanges_diverged",
      "by_path": [{"path", "count", "first": {"step", "unit", "request", "tenant", "path", "reference", "candidate"}}],
-     "by_requirement": [{"id", "count", "paths", "first"}],
-     "exchanges": [{"step", "unit", "requirements", "request", "tenant", "divergences": [{"path", ...}]}],
+     "by_requirement": [{"id": a requirement id or a unit ("stage fuzz-negative", "preflight"),
+                         "requirements": the ids it counts for (a stage: those whose checks it feeds),
+                         "count", "paths", "first"}],
+     "exchanges": [{"step", "unit", "owner", "requirements", "request", "tenant", "divergences": [{"path", ...}]}],
      "ignored": [{"path", "reason", "pattern", "count"}], "ignore_patterns", "rules",
      "passes": {name: {"target", "requests", "error", "leftovers"}}, "error", "interrupted", "notes"}
 
@@ -31,6 +33,7 @@ from conformance.differential.outcome import (
     by_path,
     by_requirement,
     example,
+    owner_of,
     requirements_of,
     shown_url,
 )
@@ -73,6 +76,7 @@ def document(
             {
                 "step": step_index,
                 "unit": step.unit,
+                "owner": owner_of(step),
                 "requirements": requirements_of(step, stage_requirements),
                 "request": f"{step.method} {shown_url(step)}",
                 "tenant": step.tenant,
@@ -182,8 +186,7 @@ def write_allure(data: Mapping[str, Any], results_dir: Path) -> list[Path]:
     written = []
     owners: dict[str, list[Mapping[str, Any]]] = {}
     for exchange in data["exchanges"]:
-        for owner in exchange["requirements"] or [f"({exchange['unit']})"]:
-            owners.setdefault(owner, []).append(exchange)
+        owners.setdefault(exchange["owner"], []).append(exchange)
     if not owners:
         owners["differential"] = []
     for owner, exchanges in sorted(owners.items()):
