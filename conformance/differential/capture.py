@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import threading
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -105,12 +106,15 @@ def capture(
     contract: Contract,
     *,
     interruption: Interruption | None = None,
+    ledger_path: Path | None = None,
 ) -> Captured:
     """Run the suite once against the reference (serially, shrinking off) and keep what it sent and got."""
     profile = dataclasses.replace(profile, shrink=False)  # a shrunk example is more requests, not more program
     config = dataclasses.replace(config, concurrency=1)
     tag = new_tag()
-    engine = Engine(config, profile, seed=seed, tag=tag, contract=contract, interruption=interruption)
+    engine = Engine(
+        config, profile, seed=seed, tag=tag, contract=contract, interruption=interruption, ledger_path=ledger_path
+    )
     with engine:
         assert engine.target is not None
         recorder = Capture(Pass(tag), engine.target.base_url)

@@ -31,6 +31,7 @@ from conformance.engine import preflight, properties
 from conformance.engine.catalogue import default as default_catalogue
 from conformance.engine.errors import ConfigurationError
 from conformance.engine.interrupt import Interruption, RunInterrupted, as_keyboard_interrupt
+from conformance.engine.ledger import LEDGER
 from conformance.engine.profiles import Profile
 from conformance.engine.target import TargetConfig
 from conformance.engine.verdict import ExitCode
@@ -64,11 +65,18 @@ def _facts(target: str, requests: int, error: str | None, cleanup: Mapping[str, 
 
 
 def record_reference(
-    config: TargetConfig, profile: Profile, seed: int, contract: Contract, interruption: Interruption
+    config: TargetConfig,
+    profile: Profile,
+    seed: int,
+    contract: Contract,
+    interruption: Interruption,
+    ledger_path: Path | None = None,
 ) -> Recording:
-    """Run the suite against the reference (the program), then replay it there again (the noise)."""
+    """Run the suite against the reference (the program), then replay it there again (the noise); with a
+    ``ledger_path`` (an HTTP reference), each pass's objects are written there as they are created, so a killed
+    job's leftovers are found by ``cekura-conformance cleanup``."""
     try:
-        first = capture(config, profile, seed, contract, interruption=interruption)
+        first = capture(config, profile, seed, contract, interruption=interruption, ledger_path=ledger_path)
     except RunInterrupted as exc:
         return Recording(Program(), [], {}, interrupted=exc.reason)
     recording = Recording(first.program, first.answers, {})
@@ -77,7 +85,7 @@ def record_reference(
         recording.error = first.error and f"the reference: {first.error}"
         recording.interrupted = first.interrupted
         return recording
-    second = replay(first.program, config, interruption=interruption)
+    second = replay(first.program, config, interruption=interruption, ledger_path=ledger_path)
     recording.passes["reference-again"] = _facts(config.label, second.requests, second.error, second.cleanup)
     recording.error = second.error and f"the reference's second pass: {second.error}"
     recording.interrupted = second.interrupted
@@ -135,7 +143,7 @@ def _reference_settings(args: Any) -> tuple[TargetConfig, Profile, int, Contract
         other_api_key=args.other_api_key,
         profile=args.profile,
         seed=args.seed,
-        report_dir=getattr(args, "report_dir", Path("reports")),
+        report_dir=args.report_dir if hasattr(args, "report_dir") else args.out.parent,
         allow_production=args.allow_production,
         revision=args.revision,
         concurrency=1,
@@ -191,7 +199,8 @@ def _diff(args: Any) -> int:
             profile_name, seed_value = recorded.program.profile, recorded.program.seed
         else:
             assert reference_cfg is not None
-            recording = record_reference(reference_cfg, profile, seed, contract, interruption)
+            ledger = args.report_dir / LEDGER if reference_cfg.base_url is not None else None
+            recording = record_reference(reference_cfg, profile, seed, contract, interruption, ledger)
             reference_label, profile_name, seed_value = reference_cfg.label, profile.name, seed
         if recording.error or recording.interrupted:
             outcome = Outcome(recording.program, error=recording.error, interrupted=recording.interrupted)
@@ -246,8 +255,9 @@ def _record(args: Any) -> int:
         return _usage(str(exc))
     interruption = Interruption()
     interruption.install()
+    ledger = out.parent / LEDGER if config.base_url is not None else None
     try:
-        recording = record_reference(config, profile, seed, contract, interruption)
+        recording = record_reference(config, profile, seed, contract, interruption, ledger)
     finally:
         interruption.uninstall()
     if recording.error or recording.interrupted:

@@ -43,8 +43,9 @@ RULES: tuple[dict[str, str], ...] = (
     {"name": "allow", "description": "Allow compared as a set of methods"},
     {
         "name": "symbols",
-        "description": "ids the target assigned, the run tag and timestamps compare as symbols "
-        "(widget#3: the third widget created; time#5: the fifth distinct instant, in its written shape)",
+        "description": "ids the target assigned (also in DRF's `Invalid pk` messages), the run tag and the "
+        "timestamps it stamps compare as symbols (widget#3: the third widget the program created; time#2: the "
+        "second distinct instant among that object's timestamps, in its written shape)",
     },
 )
 

@@ -8,11 +8,13 @@ signal) everything created is deleted at the end, by the same cleanup as a run's
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from conformance.differential.program import Answer, Program
 from conformance.differential.symbols import Pass
-from conformance.engine.errors import TargetUnavailable
+from conformance.engine.errors import ConfigurationError, TargetUnavailable
 from conformance.engine.fixtures import Fixtures, new_tag
 from conformance.engine.interrupt import Interruption, RunInterrupted
 from conformance.engine.ledger import Ledger
@@ -36,12 +38,24 @@ class PassResult:
         return self.error is None and self.interrupted is None
 
 
-def replay(program: Program, config: TargetConfig, *, interruption: Interruption | None = None) -> PassResult:
-    """One pass of ``program`` over the target ``config`` names (serial: the order is the program's)."""
+def replay(
+    program: Program,
+    config: TargetConfig,
+    *,
+    interruption: Interruption | None = None,
+    ledger_path: Path | None = None,
+) -> PassResult:
+    """One pass of ``program`` over the target ``config`` names (serial: the order is the program's); with a
+    ``ledger_path``, what it creates is written there as it happens (``cekura-conformance cleanup`` reads it)."""
     tag = new_tag()
     interruption = interruption or Interruption()
     target = Target(config, interruption=interruption)
-    target.ledger = Ledger(tag, config.label, scrub=target.scrub)
+    target.ledger = Ledger(tag, config.label, ledger_path, scrub=target.scrub)
+    try:
+        target.ledger.open(datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z"))
+    except OSError as exc:
+        target.close()
+        raise ConfigurationError(f"cannot write the ledger {ledger_path}: {exc.strerror or exc}") from None
     fixtures = Fixtures(target, tag)
     symbols = Pass(tag)
     result = PassResult(config.label, tag)
@@ -75,5 +89,6 @@ def replay(program: Program, config: TargetConfig, *, interruption: Interruption
                 result.cleanup = {**fixtures.as_dict(), "cleanup": report.as_dict()}
             finally:
                 result.requests = target.requests_sent
+                target.ledger.close()
                 target.close()
     return result

@@ -24,6 +24,8 @@ _QUERY_ID = re.compile(r"(?<=[?&])(?:dashboard|widget)=(?P<id>\d+)")
 _BODY_ID = re.compile(rb'"(?P<key>id|dashboard|widget)"\s*:\s*(?P<q>"?)(?P<id>-?\d+)(?P=q)')
 _DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?$")
 _BINDABLE = re.compile(r"[A-Za-z0-9._~-]{1,64}")  # an id that goes into a path segment as it is
+# DRF's message for a pk no object has (``Invalid pk "125" - object does not exist.``): the id is the target's.
+_INVALID_PK = re.compile(r'(?<=^Invalid pk ")\d+(?=")')
 _DIGIT = re.compile(r"\d")
 TIMESTAMP_SUFFIX = "_at"  # created_at, updated_at: what the target stamps (a client's datetimes compare as sent)
 # Keys whose integer (or numeric string) value names an object of a kind; "id" takes its kind from the context.
@@ -124,7 +126,8 @@ class Pass:
         answer.kind, answer.value = "json", self._walk(data, None, kind_of_url(url))
         return answer
 
-    def _walk(self, value: Any, key: str | None, context: str | None, scope: str = "") -> Any:
+    def _walk(self, value: Any, key: str | None, context: str | None, scope: str = "", field: str = "") -> Any:
+        """``key``: the value's own key; ``field``: the key of the list it is in (DRF's errors: a list per field)."""
         if isinstance(value, dict):
             if "id" in value and not isinstance(value["id"], dict | list):
                 symbol = self.symbol_of(context, value["id"]) if context else None
@@ -132,7 +135,7 @@ class Pass:
             return {k: self._walk(v, k, KEY_KINDS.get(k, context), scope) for k, v in value.items()}
         if isinstance(value, list):
             inner = KEY_KINDS.get(key or "", context)
-            return [self._walk(v, None, inner, scope) for v in value]
+            return [self._walk(v, None, inner, scope, key or field) for v in value]
         kind = context if key == "id" else KEY_KINDS.get(key or "")
         if kind is not None and key is not None:
             symbol = self.symbol_of(kind, value)
@@ -141,8 +144,15 @@ class Pass:
         if isinstance(value, str):
             if key is not None and key.endswith(TIMESTAMP_SUFFIX) and _DATETIME.match(value):
                 return self._instant(scope, value)
+            named = KEY_KINDS.get(key or field)
+            if named is not None:
+                value = _INVALID_PK.sub(lambda m: self._pk(named, m), value)
             return value.replace(self.tag, "{tag}") if self.tag in value else value
         return value
+
+    def _pk(self, kind: str | None, match: re.Match[str]) -> str:
+        symbol = self.symbol_of(kind, match.group()) if kind else None
+        return f"{{{symbol}}}" if symbol else match.group()
 
     def _instant(self, scope: str, value: str) -> str:
         """A timestamp the target assigned, as the ordinal of its instant among its object's timestamps."""

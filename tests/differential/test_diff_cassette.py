@@ -89,3 +89,28 @@ def test_a_file_that_is_no_cassette_of_this_version_is_a_configuration_error(
     path.write_bytes(content)
     with pytest.raises(ConfigurationError, match=said):
         cassette.load(path)
+
+
+def test_a_candidate_whose_ids_differ_diverges_nowhere() -> None:
+    """Ids are symbols: the shipped cassette against an emulator whose counters moved on (objects created and
+    deleted first, so every id it assigns differs from the recording's) still compares the same."""
+    from conformance.emulator import create_app
+    from conformance.engine.target import Target
+
+    app = create_app()
+    moved = embedded(lambda: app)
+    with Target(moved) as target:
+        for _ in range(7):
+            dashboard = target.request("POST", "/dashboards/dashboards/", json={"name": "moved on"}).json()["id"]
+            target.request("DELETE", f"/dashboards/dashboards/{dashboard}/")
+        widget = {"name": "w", "chart_type": "line", "dashboard": None}
+        for _ in range(5):
+            created = target.request("POST", "/dashboards/widgets/", json=widget)
+            assert created.status_code == 201, created.text
+            target.request("DELETE", f"/dashboards/widgets/{created.json()['id']}/")
+    loaded = cassette.load(shipped.PATH)
+    result = replay(loaded.program, moved)
+    ids = [a.value.get("id") for a in result.answers if a.kind == "json" and isinstance(a.value, dict)]
+    assert "{dashboard#1}" in ids  # the answers' ids were symbolised ...
+    outcome = judge(loaded.program, loaded.answers, result.answers, loaded.noise)
+    assert outcome.divergences == [], [d.as_dict() for d in outcome.divergences[:5]]
