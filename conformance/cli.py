@@ -307,6 +307,13 @@ def _reference_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--allow-production", action="store_true", help="allow the production host api.cekura.ai")
     p.add_argument("--profile", choices=["quick", "full", "certify"], default="quick", help="default: quick")
     p.add_argument("--seed", type=int, default=None, help="the program's seed (default: a random one, reported)")
+    p.add_argument(
+        "--max-rps",
+        type=float,
+        default=None,
+        metavar="R",
+        help="start at most R requests per second to each target (a shared staging's rate limit)",
+    )
     _revision_option(p, "the contract revision whose program is sent")
 
 

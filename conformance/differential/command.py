@@ -132,6 +132,7 @@ def candidate_config(args: Any) -> TargetConfig:
         allow_production=args.allow_production,
         revision=args.revision,
         concurrency=1,
+        max_rps=args.max_rps,
     )
     return build(options).target
 
@@ -147,6 +148,7 @@ def _reference_settings(args: Any) -> tuple[TargetConfig, Profile, int, Contract
         allow_production=args.allow_production,
         revision=args.revision,
         concurrency=1,
+        max_rps=args.max_rps,
     )
     settings = build(options)
     seed = settings.seed if settings.seed is not None else (settings.profile.fixed_seed or random.randrange(1, 2**31))

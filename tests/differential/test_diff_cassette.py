@@ -15,7 +15,7 @@ from conformance.differential.program import Answer
 from conformance.differential.replay import replay
 from conformance.engine.errors import ConfigurationError
 from conformance.settings import EMBEDDED_KEY, EMBEDDED_OTHER_KEY
-from tests.differential.conftest import embedded, variant
+from tests.differential.targets import embedded, variant
 
 
 def _recorded(recording: Recording, path: Path) -> cassette.Cassette:

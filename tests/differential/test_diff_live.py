@@ -13,7 +13,7 @@ from conformance.differential.program import Answer
 from conformance.differential.replay import replay
 from conformance.emulator.faults import get
 from conformance.engine.verdict import ExitCode
-from tests.differential.conftest import embedded, variant
+from tests.differential.targets import embedded, variant
 
 
 def test_the_program_is_the_runs_requests(recording: Recording) -> None:

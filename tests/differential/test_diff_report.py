@@ -10,7 +10,7 @@ from conformance.differential import report
 from conformance.differential.command import Recording, stage_requirements
 from conformance.differential.outcome import judge
 from conformance.differential.replay import replay
-from tests.differential.conftest import embedded
+from tests.differential.targets import embedded
 
 # What a hostile or broken candidate answers, in turn: bytes that are not UTF-8, JSON with lone surrogates and
 # control characters, a NaN, HTML, an empty 500, deep nesting, keys that are not identifiers.
