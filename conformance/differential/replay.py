@@ -14,7 +14,7 @@ from typing import Any
 
 from conformance.differential.program import Answer, Program
 from conformance.differential.symbols import Pass
-from conformance.engine.errors import ConfigurationError, TargetUnavailable
+from conformance.engine.errors import ConfigurationError, SuiteError
 from conformance.engine.fixtures import Fixtures, new_tag
 from conformance.engine.interrupt import Interruption, RunInterrupted
 from conformance.engine.ledger import Ledger
@@ -73,7 +73,7 @@ def replay(
                 if created is not None:
                     symbols.bind(step.binds, created[0], created[1])
             result.answers.append(symbols.answer(url, response))
-    except TargetUnavailable as exc:
+    except SuiteError as exc:  # the target stopped answering (or kept answering 429): no answer to compare after it
         result.error = str(exc)
     except RunInterrupted as exc:
         interruption.request(exc.reason)

@@ -104,3 +104,28 @@ def test_a_pass_leaves_nothing_behind(recording: Recording) -> None:
     result = replay(recording.program, shared)
     assert result.cleanup["created"] and result.cleanup["leftovers"] == []
     assert everything() == before
+
+
+def test_a_stopped_pass_sends_nothing_more_cleans_up_and_gives_no_verdict(recording: Recording) -> None:
+    """A signal in the middle of a replay (here: requested by the target's 300th answer) stops it where it is;
+    what it had created is deleted all the same, and the diff gives no verdict (exit 3)."""
+    from conformance.differential.command import compare
+    from conformance.emulator import create_app
+    from conformance.engine.interrupt import Interruption
+
+    interruption = Interruption()
+    app = create_app()
+    seen = {"requests": 0}
+
+    async def stopping(scope: dict[str, object], receive: object, send: object) -> None:
+        if scope["type"] == "http":
+            seen["requests"] += 1
+            if seen["requests"] == 300:
+                interruption.request("SIGTERM")
+        await app(scope, receive, send)
+
+    result = replay(recording.program, embedded(lambda: stopping), interruption=interruption)
+    assert result.interrupted == "SIGTERM" and len(result.answers) == 300
+    assert result.cleanup["created"] and result.cleanup["leftovers"] == []
+    outcome = compare(recording.program, recording.answers, recording.noise, result, [])
+    assert outcome.exit_code == ExitCode.NO_VERDICT and outcome.verdict == "interrupted"
