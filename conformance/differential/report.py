@@ -54,10 +54,14 @@ def verdict_line(outcome: Outcome) -> str:
     if verdict is DiffVerdict.DIVERGED:
         paths = len({d.general for d in outcome.divergences})
         return (
-            f"DIVERGED: {len(outcome.divergences)} divergences at {paths} paths in {outcome.exchanges()} of "
-            f"{outcome.compared} exchanges, beyond the noise"
+            f"DIVERGED: {_count(len(outcome.divergences), 'divergence')} at {_count(paths, 'path')} in "
+            f"{outcome.exchanges()} of {_count(outcome.compared, 'exchange')}, beyond the noise"
         )
     return f"NO DIVERGENCE: {outcome.compared} exchanges compared, nothing differs beyond the noise"
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}{'' if n == 1 else 's'}"
 
 
 def document(
