@@ -36,11 +36,11 @@ import httpx
 
 from benchmarks.procs import LOOPBACK, RssSampler, cpu_seconds, free_port, machine_busy_seconds, run_server
 from benchmarks.rtt_proxy import RttProxy
+from conformance.devkeys import TENANT_A_KEY, TENANT_B_KEY
 
 REPO = Path(__file__).resolve().parents[1]
 FRAGMENT = REPO / "openapi" / "widgets.yaml"
-KEY = "cekura-dev-key-tenant-a"
-OTHER_KEY = "cekura-dev-key-tenant-b"
+KEY, OTHER_KEY = TENANT_A_KEY, TENANT_B_KEY  # the emulator's development keys
 TARGETS_S = {"quick": 15.0, "full": 45.0, "certify": 90.0}
 GOAL_QUICK_S = 10.0
 CERTIFY_RSS_MB = 300.0
@@ -97,6 +97,8 @@ def run_suite(proxy: RttProxy, emulator_pid: int, profile: str, concurrency: str
         "first_request_s": round((proxy.first_request or ended) - began, 2),
         "after_last_request_s": round(ended - (proxy.last_request or ended), 2),
         "throttle": summary.get("throttle"),
+        # Requirements given a status other than skipped: what the requests bought.
+        "judged": sum(1 for r in summary["requirements"] if r["status"] != "skipped"),
         "results": {
             "verdict": summary["verdict"],
             "requirements": [(r["id"], r["status"]) for r in summary["requirements"]],
@@ -189,6 +191,12 @@ def report(rows: list[dict[str, Any]], bare: list[dict[str, Any]], rtt: float) -
                     f"{profile}: --concurrency {row['concurrency']} is {first['wall_s'] / row['wall_s']:.1f}x "
                     f"faster than --concurrency 1 ({first['wall_s']:.1f} s -> {row['wall_s']:.1f} s)"
                 )
+    for row in rows:
+        if row["concurrency"] == "1":
+            lines.append(
+                f"{row['profile']}: {row['requests']} requests for {row['judged']} requirements judged: "
+                f"{row['requests'] / max(row['judged'], 1):.0f} per requirement"
+            )
     if best is not None:
         for row in rows:
             if row["concurrency"] != "1":

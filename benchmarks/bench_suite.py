@@ -26,11 +26,11 @@ if __package__ in (None, ""):
 import httpx
 
 from benchmarks.procs import LOOPBACK, free_port, run_server
+from conformance.devkeys import TENANT_A_KEY, TENANT_B_KEY
 
 REPO = Path(__file__).resolve().parents[1]
 FRAGMENT = REPO / "openapi" / "widgets.yaml"
-KEY = "cekura-dev-key-tenant-a"
-OTHER_KEY = "cekura-dev-key-tenant-b"
+KEY, OTHER_KEY = TENANT_A_KEY, TENANT_B_KEY  # the emulator's development keys
 PROFILE_TARGETS = {"quick": 30.0, "full": 180.0}
 RATIO_TARGET = 1.5
 

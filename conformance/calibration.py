@@ -16,11 +16,9 @@ import math
 import re
 import zlib
 from collections.abc import Mapping, Sequence
-from typing import Any
 
+from conformance._types import JSON
 from conformance.contract import Contract
-
-JSON = Any
 
 #: Writable properties that are primary keys of other objects (DRF PrimaryKeyRelatedField).
 FOREIGN_KEYS = ("dashboard", "metric")

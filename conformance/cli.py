@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from conformance import __version__
+from conformance.options import ENV_API_KEY, ENV_OTHER_API_KEY, REVISIONS_HELP, TARGET_OPTIONS, add_cli
 
 if TYPE_CHECKING:
     from conformance.settings import RunOptions
@@ -32,14 +33,7 @@ def _add_emulator(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
 
 
 def _revision_option(p: argparse.ArgumentParser, what: str) -> None:
-    from conformance.contract import DEFAULT_REVISION
-
-    p.add_argument(
-        "--revision",
-        default=DEFAULT_REVISION,
-        metavar="NAME",
-        help=f"{what}: seed (the documented seed-era endpoint, default) or live (the API as it is live today)",
-    )
+    add_cli(p, "revision", revision={"help": f"{what}: {REVISIONS_HELP}"})
 
 
 def _run_emulator(args: argparse.Namespace) -> int:
@@ -74,35 +68,8 @@ def _usage_error(message: str) -> int:
 
 def _add_run(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("run", help="run the suite against a target (default: the embedded emulator)")
-    _target_options(p)
-    p.add_argument("--profile", choices=["quick", "full", "certify"], default="quick", help="default: quick")
-    p.add_argument("--seed", type=int, default=None, help="generation seed, for a reproducible run")
-    p.add_argument("--report-dir", type=Path, default=Path("reports"), help="default: reports/")
-    _revision_option(p, "the contract revision the target is held to")
+    add_cli(p, *TARGET_OPTIONS, "profile", "seed", "report_dir", "revision")
     p.set_defaults(handler=_run_suite)
-
-
-def _target_options(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--base-url", default=None, help="target URL; default: the embedded emulator, in-process")
-    p.add_argument("--api-key", default=None, help="API key (default: $CEKURA_API_KEY)")
-    p.add_argument("--other-api-key", default=None, help="a second tenant's key (default: $CEKURA_OTHER_API_KEY)")
-    p.add_argument("--metric-id", type=int, default=None, help="a metric id of the caller's (else discovered)")
-    p.add_argument("--allow-production", action="store_true", help="allow the production host api.cekura.ai")
-    p.add_argument(
-        "--concurrency",
-        type=int,
-        default=None,
-        metavar="N",
-        help="requests in flight at once (default: 8 against --base-url, 1 for the embedded emulator); the "
-        "results do not depend on it",
-    )
-    p.add_argument(
-        "--max-rps",
-        type=float,
-        default=None,
-        metavar="R",
-        help="start at most R requests per second, all workers together (a shared staging's rate limit)",
-    )
 
 
 def _options(args: argparse.Namespace, **overrides: object) -> RunOptions:
@@ -120,11 +87,18 @@ def _run_suite(args: argparse.Namespace) -> int:
 
 def _add_cleanup(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("cleanup", help="delete what a killed run left on its target (from REPORT_DIR/ledger.jsonl)")
-    p.add_argument("--report-dir", type=Path, default=Path("reports"), help="the run's report dir (default: reports/)")
-    p.add_argument("--base-url", default=None, help="the target (default: the one the ledger records; must match)")
-    p.add_argument("--api-key", default=None, help="the run's API key (default: $CEKURA_API_KEY)")
-    p.add_argument("--other-api-key", default=None, help="the run's second key (default: $CEKURA_OTHER_API_KEY)")
-    p.add_argument("--allow-production", action="store_true", help="allow the production host api.cekura.ai")
+    add_cli(
+        p,
+        "report_dir",
+        "base_url",
+        "api_key",
+        "other_api_key",
+        "allow_production",
+        report_dir={"help": "the run's report dir (default: reports/)"},
+        base_url={"help": "the target (default: the one the ledger records; must match)"},
+        api_key={"help": f"the run's API key (default: ${ENV_API_KEY})"},
+        other_api_key={"help": f"the run's second key (default: ${ENV_OTHER_API_KEY})"},
+    )
     p.set_defaults(handler=_cleanup)
 
 
@@ -142,11 +116,11 @@ def _cleanup(args: argparse.Namespace) -> int:
 
 def _add_certify(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("certify", help="run the certify profile and write certificate.json and certificate.md")
-    _target_options(p)
+    add_cli(p, *TARGET_OPTIONS)
     p.add_argument(
         "--product", type=Path, default=None, help="YAML with vendor, name, version of the product (required)"
     )
-    p.add_argument("--report-dir", type=Path, default=Path("reports"), help="default: reports/")
+    add_cli(p, "report_dir")
     _revision_option(p, "the contract revision certified")
     p.set_defaults(handler=_certify)
 
@@ -159,9 +133,11 @@ def _add_certify(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
         help="re-run the recorded suite version, profile and seed against the target (--base-url, default: the "
         "recorded one) and check that the verdict and level reproduce",
     )
-    _target_options(v)
-    v.add_argument(
-        "--report-dir", type=Path, default=Path("reports-rerun"), help="the re-run's reports (default: reports-rerun/)"
+    add_cli(
+        v,
+        *TARGET_OPTIONS,
+        "report_dir",
+        report_dir={"default": Path("reports-rerun"), "help": "the re-run's reports (default: reports-rerun/)"},
     )
     v.set_defaults(handler=_verify_certificate)
 
@@ -242,8 +218,7 @@ def _print_summary(args: argparse.Namespace) -> int:
 
 def _add_selftest(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("selftest", help="run the suite against faulty emulator variants: each must fail it")
-    p.add_argument("--profile", choices=["quick", "full", "certify"], default="quick", help="default: quick")
-    p.add_argument("--seed", type=int, default=None, help="generation seed (default: a fixed one)")
+    add_cli(p, "profile", "seed", seed={"help": "generation seed (default: a fixed one)"})
     p.add_argument("--only", nargs="+", metavar="NAME", default=None, help="only these variants (and the clean one)")
     _revision_option(p, "the contract revision judged, and served by every variant")
     p.add_argument(
@@ -299,20 +274,21 @@ def _contract_diff(args: argparse.Namespace) -> int:
 
 
 def _reference_options(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--base-url", default=None, help="the reference's URL; default: the embedded emulator, in-process")
-    p.add_argument("--api-key", default=None, help="the reference's API key (default: $CEKURA_API_KEY)")
-    p.add_argument(
-        "--other-api-key", default=None, help="the reference's second tenant (default: $CEKURA_OTHER_API_KEY)"
-    )
-    p.add_argument("--allow-production", action="store_true", help="allow the production host api.cekura.ai")
-    p.add_argument("--profile", choices=["quick", "full", "certify"], default="quick", help="default: quick")
-    p.add_argument("--seed", type=int, default=None, help="the program's seed (default: a random one, reported)")
-    p.add_argument(
-        "--max-rps",
-        type=float,
-        default=None,
-        metavar="R",
-        help="start at most R requests per second to each target (a shared staging's rate limit)",
+    """The run options that choose the reference and its program, declared once (options.py), said of the reference."""
+    add_cli(
+        p,
+        "base_url",
+        "api_key",
+        "other_api_key",
+        "allow_production",
+        "profile",
+        "seed",
+        "max_rps",
+        base_url={"help": "the reference's URL; default: the embedded emulator, in-process"},
+        api_key={"help": "the reference's API key (default: $CEKURA_API_KEY)"},
+        other_api_key={"help": "the reference's second tenant (default: $CEKURA_OTHER_API_KEY)"},
+        seed={"help": "the program's seed (default: a random one, reported)"},
+        max_rps={"help": "start at most R requests per second to each target (a shared staging's rate limit)"},
     )
     _revision_option(p, "the contract revision whose program is sent")
 

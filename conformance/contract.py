@@ -22,14 +22,15 @@ from jsonschema.exceptions import ValidationError
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
-#: The revisions this suite ships, oldest first, with their files (in ``openapi/``, or ``_data/`` in the wheel).
-REVISIONS: Mapping[str, str] = {"seed": "widgets.yaml", "live": "widgets-live.yaml"}
-DEFAULT_REVISION = "seed"
+from conformance._types import JSON
+
+# Re-exported: where callers have always found them.
+from conformance.revisions import DEFAULT_REVISION as DEFAULT_REVISION
+from conformance.revisions import REVISIONS as REVISIONS
+
 FRAGMENT_NAME = REVISIONS[DEFAULT_REVISION]
 # The URI the fragment is registered under, so `$ref`s like "#/components/schemas/Widget" resolve.
 FRAGMENT_URI = "urn:cekura:openapi:widgets"
-
-JSON = Any
 
 
 class UnknownRevision(ValueError):

@@ -24,14 +24,13 @@ import sys
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import yaml
 
 from conformance import contract as contract_module
+from conformance._types import JSON
 from conformance.contract import Contract
 
-JSON = Any
 SIDES = ("clients", "servers")
 DIRECTIONS = ("request", "response")
 COMPATIBLE, BREAKING = "compatible", "breaking"

@@ -42,6 +42,7 @@ class Inputs:
     revision: str
     metric_id: str
     concurrency: str
+    max_rps: str
     seed: str
     report_dir: str
     render_html: str
@@ -60,6 +61,7 @@ class Inputs:
             revision=get("revision"),
             metric_id=get("metric_id"),
             concurrency=get("concurrency"),
+            max_rps=get("max_rps"),
             seed=get("seed"),
             report_dir=get("report_dir", "reports"),
             render_html=get("render_html", "true").lower(),
@@ -86,6 +88,8 @@ class Inputs:
             value = getattr(self, name)
             if value and not value.isdigit():
                 found.append(f"{name} must be a whole number, got {value!r}")
+        if self.max_rps and not _positive_number(self.max_rps):
+            found.append(f"max_rps must be a positive number of requests per second, got {self.max_rps!r}")
         for name in ("render_html", "allow_production"):
             if getattr(self, name) not in ("true", "false"):
                 found.append(f"{name} must be 'true' or 'false', got {getattr(self, name)!r}")
@@ -101,12 +105,20 @@ class Inputs:
             ("--seed", "" if self.certify else self.seed),
             ("--revision", self.revision),
             ("--concurrency", self.concurrency),
+            ("--max-rps", self.max_rps),
         ):
             if value:
                 argv += [flag, value]
         if self.allow_production == "true":
             argv.append("--allow-production")
         return argv
+
+
+def _positive_number(text: str) -> bool:
+    try:
+        return float(text) > 0 and text.strip().lower() not in ("inf", "infinity", "nan")
+    except ValueError:
+        return False
 
 
 class _Tee:

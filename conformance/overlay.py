@@ -19,11 +19,10 @@ import re
 import sys
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
 
 import yaml
 
-JSON = Any
+from conformance._types import JSON
 
 ROOT = Path(__file__).resolve().parent.parent
 #: Derived revisions: the generated file, its base and its overlay (paths in the checkout).

@@ -30,6 +30,7 @@ from conformance.engine.errors import ConfigurationError, ConformanceFailure, Su
 from conformance.engine.interrupt import Interruption, RunInterrupted
 from conformance.engine.outcomes import Status
 from conformance.engine.verdict import ExitCode, Verdict
+from conformance.options import RUN_OPTIONS, add_plugin, from_plugin
 
 # The engine (schemathesis, Hypothesis) is imported only when --cekura asks for it: the plugin is loaded in
 # every pytest session of an environment the package is installed in.
@@ -44,76 +45,40 @@ _EMULATORS = pytest.StashKey[dict[str, Any]]()
 EMULATOR_REVISION_INI = "cekura_emulator_revision"
 # pytest_keyboard_interrupt gets no config: the session's suite, while one runs.
 _CURRENT: dict[str, SuiteSession] = {}
-DEFAULT_PROFILE = "quick"
-DEFAULT_REPORT_DIR = "reports"
-# The options that only mean something with --cekura (their defaults are None: "not given").
-SUITE_OPTIONS = (
-    "cekura_base_url",
-    "cekura_api_key",
-    "cekura_other_api_key",
-    "cekura_metric_id",
-    "cekura_profile",
-    "cekura_seed",
-    "cekura_report_dir",
-    "cekura_allow_production",
-    "cekura_strict",
-    "cekura_tag",
-    "cekura_concurrency",
-    "cekura_max_rps",
-    "cekura_revision",
-)
+# The plugin's own options beside the run's (conformance/options.py); all only mean something with --cekura
+# (their defaults are None: "not given").
+STRICT, TAG = "--cekura-strict", "--cekura-tag"
+SUITE_OPTIONS = (*(option.plugin_flag for option in RUN_OPTIONS), STRICT, TAG)
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("cekura-conformance", "Cekura widget PATCH conformance suite")
     group.addoption("--cekura", action="store_true", help="run the conformance suite")
-    group.addoption("--cekura-base-url", default=None, help="target URL (default: the embedded emulator)")
-    group.addoption("--cekura-api-key", default=None, help="API key (default: $CEKURA_API_KEY)")
-    group.addoption("--cekura-other-api-key", default=None, help="a second tenant's key ($CEKURA_OTHER_API_KEY)")
-    group.addoption("--cekura-metric-id", type=int, default=None, help="a metric id of the caller's")
-    group.addoption("--cekura-profile", default=None, help=f"quick, full or certify (default: {DEFAULT_PROFILE})")
-    group.addoption("--cekura-seed", type=int, default=None, help="seed for generation (reproducible runs)")
-    group.addoption("--cekura-report-dir", default=None, help=f"where the reports go (default: {DEFAULT_REPORT_DIR}/)")
+    add_plugin(group)
     group.addoption(
-        "--cekura-allow-production", action="store_true", default=None, help="allow api.cekura.ai as target"
-    )
-    group.addoption(
-        "--cekura-strict",
+        STRICT,
         action="store_true",
         default=None,
         help="SHOULD (and MAY) failures fail the session too (default: they show as xfail)",
     )
-    group.addoption("--cekura-tag", default=None, help="run tag put in fixture names (default: generated)")
-    group.addoption(
-        "--cekura-concurrency",
-        type=int,
-        default=None,
-        help="requests in flight at once (default: 8 against a base URL, 1 embedded)",
-    )
-    group.addoption(
-        "--cekura-max-rps", type=float, default=None, help="at most this many requests started per second, in all"
-    )
+    group.addoption(TAG, default=None, help="run tag put in fixture names (default: generated)")
     parser.addini(
         EMULATOR_REVISION_INI,
         "contract revision the cekura_emulator fixture serves unless a test's marker says (seed or live)",
         default="seed",
-    )
-    group.addoption(
-        "--cekura-revision",
-        default=None,
-        help="contract revision the target is held to: seed (default) or live",
     )
 
 
 class SuiteSession:
     """The engine for one pytest session, started by the first item that needs it."""
 
-    def __init__(self, settings: RunSettings, tag: str | None, *, strict: bool) -> None:
+    def __init__(self, settings: RunSettings, tag: str | None, *, strict: bool, allure_dir: Path | None = None) -> None:
         from conformance.engine.ledger import LEDGER
         from conformance.engine.runner import Engine
 
         self.settings = settings
         self.strict = strict
+        self.allure_dir = allure_dir  # where allure-pytest records this session's results (None: nowhere)
         self.interruption = Interruption()
         self.engine: Engine = Engine(
             settings.target,
@@ -176,7 +141,7 @@ class SuiteSession:
             results.write_junit(data, self.settings.report_dir, scrubber)
             from conformance.reporting import allure_files  # environment, categories, executor into allure-results
 
-            allure_files.write_for_session(data, scrubber)
+            allure_files.write_for_session(data, scrubber, self.allure_dir)
         self.summary = data
         return data
 
@@ -208,7 +173,7 @@ def cekura_emulator(request: pytest.FixtureRequest) -> Iterator[Any]:
 
 
 def _given(config: pytest.Config) -> list[str]:
-    return ["--" + name.replace("_", "-") for name in SUITE_OPTIONS if config.getoption(name) is not None]
+    return [flag for flag in SUITE_OPTIONS if config.getoption(flag) is not None]
 
 
 @pytest.hookimpl(tryfirst=True)  # before allure-pytest reads --alluredir
@@ -220,36 +185,23 @@ def pytest_configure(config: pytest.Config) -> None:
         if given:
             raise pytest.UsageError(f"{', '.join(given)} given without --cekura: add --cekura to run the suite")
         return
-    from conformance.contract import DEFAULT_REVISION
     from conformance.engine.results import SUMMARY
     from conformance.settings import RunOptions, build
 
-    report_dir = Path(config.getoption("--cekura-report-dir") or DEFAULT_REPORT_DIR)
     try:
-        settings = build(
-            RunOptions(
-                base_url=config.getoption("--cekura-base-url"),
-                api_key=config.getoption("--cekura-api-key"),
-                other_api_key=config.getoption("--cekura-other-api-key"),
-                metric_id=config.getoption("--cekura-metric-id"),
-                profile=config.getoption("--cekura-profile") or DEFAULT_PROFILE,
-                seed=config.getoption("--cekura-seed"),
-                report_dir=report_dir,
-                allow_production=bool(config.getoption("--cekura-allow-production")),
-                concurrency=config.getoption("--cekura-concurrency"),
-                max_rps=config.getoption("--cekura-max-rps"),
-                revision=config.getoption("--cekura-revision") or DEFAULT_REVISION,
-            )
-        )
+        settings = build(RunOptions(**from_plugin(config.getoption)))
     except ConfigurationError as exc:
         raise pytest.UsageError(str(exc)) from exc
     # Allure results go where the CLI puts them, unless the user chose a place.
     if getattr(config.option, "allure_report_dir", "absent") is None:
         config.option.allure_report_dir = str(settings.report_dir / "allure-results")
         config.option.clean_alluredir = True
+    # allure-pytest's documented --alluredir, made absolute as allure-pytest does right after this hook.
+    alluredir = config.getoption("allure_report_dir", None)
+    allure_dir = Path(os.path.abspath(alluredir)) if alluredir else None
     # A summary left by an earlier run must not pass for this one's if this one judges nothing.
     (settings.report_dir / SUMMARY).unlink(missing_ok=True)
-    suite = SuiteSession(settings, config.getoption("--cekura-tag"), strict=bool(config.getoption("--cekura-strict")))
+    suite = SuiteSession(settings, config.getoption(TAG), strict=bool(config.getoption(STRICT)), allure_dir=allure_dir)
     config.stash[_SESSION] = suite
     _CURRENT["suite"] = suite
     suite.interruption.install()

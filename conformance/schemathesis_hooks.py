@@ -20,8 +20,6 @@ from schemathesis.core.parameters import ParameterLocation
 from conformance import calibration, contract
 from conformance.contract import Contract
 
-JSON = Any
-
 
 def _ids(variable: str) -> list[int | None]:
     return [int(part) for part in os.environ.get(variable, "").split(",") if part.strip()]

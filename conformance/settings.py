@@ -10,20 +10,23 @@ from pathlib import Path
 from typing import Any
 
 from conformance import contract as contract_module
-from conformance.contract import DEFAULT_REVISION, Contract, UnknownRevision
+from conformance.contract import Contract, UnknownRevision
+from conformance.devkeys import TENANT_A_KEY, TENANT_B_KEY
 from conformance.engine.errors import ConfigurationError
 from conformance.engine.profiles import Profile, get
 from conformance.engine.target import TargetConfig
+from conformance.options import ENV_API_KEY as ENV_API_KEY
+from conformance.options import ENV_OTHER_API_KEY as ENV_OTHER_API_KEY
+from conformance.options import OPTION, plugin_args
 
-ENV_API_KEY = "CEKURA_API_KEY"
-ENV_OTHER_API_KEY = "CEKURA_OTHER_API_KEY"
 # The embedded emulator's development keys (documented in the README).
-EMBEDDED_KEY = "cekura-dev-key-tenant-a"
-EMBEDDED_OTHER_KEY = "cekura-dev-key-tenant-b"
+EMBEDDED_KEY = TENANT_A_KEY
+EMBEDDED_OTHER_KEY = TENANT_B_KEY
 # Requests in flight at once against an HTTP target unless --concurrency says otherwise (benchmarks/
-# bench_latency.py: at a 50 ms round trip, 8 workers take `quick` from 97 s to ~11 s; see docs/ci.md). The
-# embedded emulator runs in this process, one request at a time: workers would only take turns there.
-DEFAULT_HTTP_CONCURRENCY = 8
+# bench_latency.py, 50 ms round trip, 2 cores: `quick` takes 92 s serial, 17.5 s with 8 workers, 12-13 s with 16,
+# where the suite's own CPU time becomes the floor; 24 and 32 gain under 1 s more; see docs/ci.md). The embedded
+# emulator runs in this process, one request at a time: workers would only take turns there.
+DEFAULT_HTTP_CONCURRENCY = 16
 EMBEDDED_CONCURRENCY = 1
 
 
@@ -38,36 +41,24 @@ class RunSettings:
 
 @dataclass(frozen=True)
 class RunOptions:
-    """The run's options as given (CLI flags or ``--cekura-*`` pytest options), before validation."""
+    """The run's options as given (CLI flags or ``--cekura-*`` pytest options), before validation: one field
+    per declaration in ``conformance.options``, with its default."""
 
     base_url: str | None = None
     api_key: str | None = None
     other_api_key: str | None = None
     metric_id: int | None = None
-    profile: str = "quick"
+    profile: str = OPTION["profile"].default
     seed: int | None = None
-    report_dir: Path = Path("reports")
+    report_dir: Path = OPTION["report_dir"].default
     allow_production: bool = False
     concurrency: int | None = None  # None: DEFAULT_HTTP_CONCURRENCY for an HTTP target, 1 embedded
     max_rps: float | None = None
-    revision: str = DEFAULT_REVISION
+    revision: str = OPTION["revision"].default
 
     def pytest_args(self) -> list[str]:
         """The same options as the pytest plugin's ``--cekura-*`` flags."""
-        args = ["--cekura-profile", self.profile, "--cekura-report-dir", str(self.report_dir)]
-        args += ["--cekura-revision", self.revision]
-        for flag, value in (
-            ("--cekura-base-url", self.base_url),
-            ("--cekura-api-key", self.api_key),
-            ("--cekura-other-api-key", self.other_api_key),
-            ("--cekura-metric-id", self.metric_id),
-            ("--cekura-seed", self.seed),
-            ("--cekura-concurrency", self.concurrency),
-            ("--cekura-max-rps", self.max_rps),
-        ):
-            if value is not None:
-                args += [flag, str(value)]
-        return [*args, "--cekura-allow-production"] if self.allow_production else args
+        return plugin_args({name: getattr(self, name) for name in OPTION})
 
 
 def _embedded_emulator(revision: str) -> Callable[[], Any]:

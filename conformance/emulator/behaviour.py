@@ -11,6 +11,7 @@ from jsonschema import Draft202012Validator
 from starlette.requests import Request
 from starlette.responses import Response
 
+from conformance._types import JSON
 from conformance.contract import Contract
 from conformance.emulator import jsonio
 from conformance.emulator.body import read_limited
@@ -67,9 +68,6 @@ from conformance.emulator.validation import (
     schema_messages,
     value_type_problem,
 )
-
-JSON = Any
-
 
 #: Django's ``DATA_UPLOAD_MAX_MEMORY_SIZE`` default: the largest JSON or form body DRF (3.17.2+) parses.
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Mapping
-from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar
 
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
 
+from conformance._types import JSON
 from conformance.contract import Contract
-from conformance.emulator import jsonio
+from conformance.emulator import jsonio, timestamps
 from conformance.emulator.app import create_app
 from conformance.emulator.behaviour import Behaviour, Reply
 from conformance.emulator.errors import ApiError, DjangoPage, FieldError, message, not_found_page
@@ -21,8 +21,6 @@ from conformance.emulator.routing import Route
 from conformance.emulator.store import DashboardRow, Store, Tenant, WidgetRow
 from conformance.emulator.validation import FieldSpec
 
-JSON = Any
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _SNAKE = re.compile(r"(?<!^)(?=[A-Z])|(?<=[a-z])(?=[0-9])")
 
 
@@ -46,12 +44,9 @@ def _filter_nodes(tree: JSON) -> Iterator[Mapping[str, JSON]]:
 def _microseconds(value: JSON) -> int | None:
     """An ISO-8601 text as the store's integer microseconds (naive means UTC); None if it is not one."""
     try:
-        moment = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+        return timestamps.parse(str(value))
     except ValueError:
         return None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return (moment - _EPOCH) // timedelta(microseconds=1)
 
 
 class Fault(Behaviour):

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-JSON = Any
+from conformance._types import JSON
 
 
 def is_empty(node: JSON) -> bool:

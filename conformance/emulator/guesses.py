@@ -11,9 +11,8 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any
 
-JSON = Any
+from conformance._types import JSON
 
 
 @dataclass(frozen=True)

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import json
 import math
-from typing import Any
 
-JSON = Any
+from conformance._types import JSON
+
 _NOT_COMPLIANT = "Out of range float values are not JSON compliant"
 
 

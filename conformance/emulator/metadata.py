@@ -11,11 +11,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from typing import Any
 
+from conformance._types import JSON
 from conformance.contract import Contract
 
-JSON = Any
 _CHOICE_LINE = re.compile(r"^\* `([^`]*)` - (.+)$", re.MULTILINE)
 _KIND_LABELS = {"char": "string", "choice": "choice", "integer": "integer"}
 

@@ -5,21 +5,17 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import yaml
 
+from conformance._types import JSON
 from conformance.contract import Contract
+from conformance.devkeys import DEV_KEYS
 from conformance.emulator.guesses import Guesses, guesses_from_mapping
 from conformance.emulator.store import Store
 
-JSON = Any
-
 #: Development API keys of the default seed, by tenant name.
-DEFAULT_KEYS: Mapping[str, str] = {
-    "tenant-a": "cekura-dev-key-tenant-a",
-    "tenant-b": "cekura-dev-key-tenant-b",
-}
+DEFAULT_KEYS: Mapping[str, str] = DEV_KEYS
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-JSON = Any
+from conformance._types import JSON
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS tenants (

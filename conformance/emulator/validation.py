@@ -5,16 +5,16 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Literal
 
 from jsonschema.exceptions import ValidationError, best_match
 
+from conformance._types import JSON
 from conformance.calibration import FOREIGN_KEYS
 from conformance.contract import Contract
 from conformance.emulator import jsonio
 from conformance.emulator.errors import FieldError, message
 
-JSON = Any
 Kind = Literal["pk", "choice", "char", "integer", "filter", "json"]
 
 # DRF IntegerField: strings longer than this are refused before parsing; a trailing ".0" is dropped.

@@ -6,7 +6,7 @@ import traceback
 from typing import Any
 
 from conformance.engine import expectations
-from conformance.engine.catalogue import Requirement
+from conformance.engine.catalogue import Case, Request, Requirement
 from conformance.engine.context import RunContext
 from conformance.engine.errors import ConformanceFailure, PreconditionMissing, SuiteError, TargetUnavailable
 from conformance.engine.fixtures import PATHS, FixtureError
@@ -14,48 +14,50 @@ from conformance.engine.outcomes import CaseResult, Status
 from conformance.engine.template import MissingFromAnswer, TemplateError, render
 
 
-def _send(ctx: RunContext, request: dict[str, Any], variables: dict[str, Any], answers: dict[str, str]) -> Any:
-    spec = render(request, variables, answers)
-    operation = ctx.contract.operation(spec["operation"])
+def _send(ctx: RunContext, request: Request, variables: dict[str, Any], answers: dict[str, str]) -> Any:
+    def filled(value: Any) -> Any:
+        return render(value, variables, answers)
+
+    operation = ctx.contract.operation(filled(request.operation))
     path = operation.path
-    for name, value in (spec.get("path") or {}).items():
+    for name, value in filled(dict(request.path)).items():
         path = path.replace("{" + name + "}", str(value))
-    if spec.get("without_slash"):
+    if request.without_slash:
         path = path.rstrip("/")  # Django's APPEND_SLASH probe: the documented path minus its trailing slash
     content: bytes | None = None
-    if "raw" in spec:
-        content = spec["raw"].encode()
-    elif "raw_hex" in spec:
-        content = bytes.fromhex(spec["raw_hex"])
+    if request.raw is not None:
+        content = filled(request.raw).encode()
+    elif request.raw_hex is not None:
+        content = bytes.fromhex(filled(request.raw_hex))
+    query = filled(dict(request.query))
     return ctx.target.request(
-        spec.get("method", operation.method),
+        filled(request.method) or operation.method,
         path,
-        auth=spec.get("auth", "primary"),
-        json=spec.get("json"),
+        auth=filled(request.auth),
+        json=filled(request.json),
         content=content,
-        content_type=spec.get("content_type") or ("application/json" if content is not None else None),
-        params={name: str(value) for name, value in spec["query"].items()} if spec.get("query") else None,
+        content_type=filled(request.content_type) or ("application/json" if content is not None else None),
+        params={name: str(value) for name, value in query.items()} if query else None,
     )
 
 
-def _run_steps(ctx: RunContext, case: dict[str, Any]) -> None:
+def _run_steps(ctx: RunContext, case: Case) -> None:
     variables = ctx.variables()
     saved: dict[str, Any] = {}
     # The target's own answers among the variables: a key one lacks is its failure, not the suite's.
     answers: dict[str, str] = {}
-    for label, fixture in (case.get("given") or {}).items():
-        kind = "dashboard" if "dashboard" in fixture else "widget"
-        body = render(fixture[kind], {**variables, **saved}, answers)
-        saved[label] = ctx.fixtures.create(kind, body, auth=fixture.get("as", "primary"), label=label)
-        answers[label] = f"the {kind} {label!r} as the target created it (POST {PATHS[kind]})"
-    for number, step in enumerate(case["steps"], start=1):
+    for label, fixture in case.given.items():
+        body = render(fixture.body, {**variables, **saved}, answers)
+        saved[label] = ctx.fixtures.create(fixture.kind, body, auth=fixture.auth, label=label)
+        answers[label] = f"the {fixture.kind} {label!r} as the target created it (POST {PATHS[fixture.kind]})"
+    for number, step in enumerate(case.steps, start=1):
         try:
-            response = _send(ctx, step["request"], {**variables, **saved}, answers)
+            response = _send(ctx, step.request, {**variables, **saved}, answers)
         except MissingFromAnswer as missing:
             raise ConformanceFailure(f"step {number}: {missing}") from None
         try:
             expectations.check(
-                step.get("expect", {}),
+                step.expect,
                 response,
                 contract=ctx.contract,
                 variables={**variables, **saved},
@@ -65,17 +67,17 @@ def _run_steps(ctx: RunContext, case: dict[str, Any]) -> None:
         except ConformanceFailure as failure:
             path = response.request.url.path
             raise ConformanceFailure(f"step {number} ({response.request.method} {path}): {failure}") from None
-        if "save" in step:
+        if step.save is not None:
             body = expectations.body_of(response)
-            saved[step["save"]] = body if isinstance(body, dict) else {}
+            saved[step.save] = body if isinstance(body, dict) else {}
             what = "the response" if isinstance(body, dict) else "the response (not a JSON object)"
-            answers[step["save"]] = f"{what} of step {number} saved as {step['save']!r}"
+            answers[step.save] = f"{what} of step {number} saved as {step.save!r}"
 
 
-def run_case(ctx: RunContext, requirement: Requirement, case: dict[str, Any]) -> CaseResult:
+def run_case(ctx: RunContext, requirement: Requirement, case: Case) -> CaseResult:
     """One case's outcome; never raises but TargetUnavailable (the run cannot go on) and KeyboardInterrupt."""
-    result = CaseResult(requirement.id, case["name"], Status.PASSED, seed=ctx.seed)
-    reason = ctx.missing(tuple(requirement.requires) + tuple(case.get("requires", ())))
+    result = CaseResult(requirement.id, case.name, Status.PASSED, seed=ctx.seed)
+    reason = ctx.missing(tuple(requirement.requires) + case.requires)
     if reason:
         result.status, result.message = Status.SKIPPED, reason
         return result

@@ -1,10 +1,17 @@
-"""Load the requirement catalogue (YAML data) into frozen records, validated against its JSON Schema."""
+"""Load the requirement catalogue (YAML data) into frozen records, validated once against its JSON Schema.
+
+``Requirement`` -> ``Case`` -> ``Fixture`` (``given``) and ``Step`` -> ``Request`` and ``Expect`` -> ``SameAs``,
+``Comparison``: the runner reads attributes, so a key the schema does not know is a load error naming the file and
+the line, never a KeyError (or a silently skipped check) in the middle of a run. Values that may hold ``${...}``
+templates stay JSON as written; they are rendered when the case runs.
+"""
 
 from __future__ import annotations
 
 import hashlib
 import json
 import os
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -12,8 +19,9 @@ from typing import Any
 
 import yaml
 from jsonschema import Draft202012Validator
-from jsonschema.exceptions import best_match
+from jsonschema.exceptions import ValidationError, best_match
 
+from conformance._types import JSON
 from conformance.contract import REVISIONS
 from conformance.engine.errors import ConfigurationError
 from conformance.engine.outcomes import Level
@@ -33,6 +41,70 @@ def catalogue_dir() -> Path:
 
 
 @dataclass(frozen=True)
+class Request:
+    """A step's request: ``operation`` is an operationId of the fragment; every text may hold templates."""
+
+    operation: str
+    method: str | None = None  # another method to the operation's path (405 probes); None: the operation's
+    path: Mapping[str, JSON] = field(default_factory=dict)
+    query: Mapping[str, JSON] = field(default_factory=dict)
+    json: JSON = None  # a JSON body; None: none
+    raw: str | None = None  # a body sent as is
+    raw_hex: str | None = None  # body bytes, hex-encoded
+    content_type: str | None = None
+    auth: str = "primary"  # primary, other, none, invalid
+    without_slash: bool = False
+
+
+@dataclass(frozen=True)
+class Comparison:
+    path: str  # dotted path into the body
+    op: str  # one of expectations.COMPARISON_OPS
+    value: JSON = None  # templates allowed; none for is_string and absent
+
+
+@dataclass(frozen=True)
+class SameAs:
+    saved: str
+    except_: tuple[str, ...] = ()  # ``except`` in YAML
+
+
+@dataclass(frozen=True)
+class Expect:
+    """What an answer must show; every part is optional."""
+
+    status: int | str | tuple[int | str, ...] | None = None
+    schema: Mapping[str, JSON] | None = None
+    body: Mapping[str, JSON] = field(default_factory=dict)
+    headers: Mapping[str, JSON] = field(default_factory=dict)
+    same_as: SameAs | None = None
+    compare: tuple[Comparison, ...] = ()
+    if_accepted: Expect | None = None
+
+
+@dataclass(frozen=True)
+class Step:
+    request: Request
+    expect: Expect = field(default_factory=Expect)
+    save: str | None = None  # the name its response body is kept under for later templates
+
+
+@dataclass(frozen=True)
+class Fixture:
+    kind: str  # dashboard or widget
+    body: Mapping[str, JSON]  # the POST body (templates allowed)
+    auth: str = "primary"  # ``as`` in YAML: primary or other
+
+
+@dataclass(frozen=True)
+class Case:
+    name: str
+    steps: tuple[Step, ...]
+    given: Mapping[str, Fixture] = field(default_factory=dict)  # created in order, deleted afterwards
+    requires: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class Requirement:
     id: str
     title: str
@@ -44,7 +116,7 @@ class Requirement:
     rationale: str | None = None
     checks: tuple[str, ...] = ()
     requires: tuple[str, ...] = ()
-    cases: tuple[dict[str, Any], ...] = field(default=(), repr=False)
+    cases: tuple[Case, ...] = field(default=(), repr=False)
     file: str = ""
     revisions: tuple[str, ...] = ()  # the contract revisions it applies to; empty: every revision
 
@@ -84,6 +156,83 @@ def schema() -> dict[str, Any]:
     return json.loads(path.read_text())  # type: ignore[no-any-return]
 
 
+def _line(raw: bytes, path: Sequence[str | int], key: str | None = None) -> int | None:
+    """The 1-based line of the node at ``path`` (of its key ``key`` when given) in a YAML text, found again only
+    when a file is refused (the fast loader keeps no positions)."""
+    try:
+        node: yaml.Node | None = yaml.compose(raw, Loader=yaml.SafeLoader)
+    except yaml.YAMLError:
+        return None
+    for step in path:
+        if isinstance(node, yaml.MappingNode):
+            node = next((v for k, v in node.value if k.value == step), node)
+        elif isinstance(node, yaml.SequenceNode) and isinstance(step, int) and step < len(node.value):
+            node = node.value[step]
+    if key is not None and isinstance(node, yaml.MappingNode):
+        node = next((k for k, _ in node.value if k.value == key), node)
+    return node.start_mark.line + 1 if node is not None else None
+
+
+def _refusal(path: Path, raw: bytes, error: ValidationError) -> str:
+    """The schema's complaint with the file and line: for an unexpected key, the line of that key."""
+    where = "/".join(str(p) for p in error.absolute_path)
+    unexpected = None
+    if error.validator == "additionalProperties" and isinstance(error.instance, dict):
+        known = error.schema.get("properties", {}) if isinstance(error.schema, dict) else {}
+        unexpected = next((k for k in error.instance if k not in known), None)
+    line = _line(raw, list(error.absolute_path), unexpected)
+    at = f", line {line}" if line is not None else ""
+    return f"catalogue file {path.name}{at}: {where}: {error.message}"
+
+
+def _request(data: Mapping[str, Any]) -> Request:
+    return Request(
+        operation=data["operation"],
+        method=data.get("method"),
+        path=data.get("path") or {},
+        query=data.get("query") or {},
+        json=data.get("json"),
+        raw=data.get("raw"),
+        raw_hex=data.get("raw_hex"),
+        content_type=data.get("content_type"),
+        auth=data.get("auth", "primary"),
+        without_slash=bool(data.get("without_slash", False)),
+    )
+
+
+def expect_of(data: Mapping[str, Any]) -> Expect:
+    """An ``expect`` block as a record (validated already, as part of its file)."""
+    status = data.get("status")
+    same_as = data.get("same_as")
+    return Expect(
+        status=tuple(status) if isinstance(status, list) else status,
+        schema=data.get("schema"),
+        body=data.get("body") or {},
+        headers=data.get("headers") or {},
+        same_as=SameAs(same_as["saved"], tuple(same_as.get("except", ()))) if same_as is not None else None,
+        compare=tuple(Comparison(c["path"], c["op"], c.get("value")) for c in data.get("compare", ())),
+        if_accepted=expect_of(data["if_accepted"]) if "if_accepted" in data else None,
+    )
+
+
+def _fixture(data: Mapping[str, Any]) -> Fixture:
+    kind = "dashboard" if "dashboard" in data else "widget"
+    return Fixture(kind, data[kind], data.get("as", "primary"))
+
+
+def case_of(data: Mapping[str, Any]) -> Case:
+    """A case as a record (validated already, as part of its file)."""
+    return Case(
+        name=data["name"],
+        steps=tuple(
+            Step(_request(step["request"]), expect_of(step.get("expect", {})), step.get("save"))
+            for step in data["steps"]
+        ),
+        given={label: _fixture(fixture) for label, fixture in (data.get("given") or {}).items()},
+        requires=tuple(data.get("requires", ())),
+    )
+
+
 def load(directory: Path | None = None) -> Catalogue:
     """Load and validate every ``*.yaml`` file of the catalogue, in name order."""
     folder = directory or catalogue_dir()
@@ -99,8 +248,7 @@ def load(directory: Path | None = None) -> Catalogue:
         data = yaml.load(raw, Loader=_LOADER)  # a safe loader (libyaml's when built, else PyYAML's)
         error = best_match(validator.iter_errors(data))  # the deepest, most specific error: an unknown op, not "anyOf"
         if error is not None:
-            where = "/".join(str(p) for p in error.absolute_path)
-            raise ConfigurationError(f"catalogue file {path.name}: {where}: {error.message}")
+            raise ConfigurationError(_refusal(path, raw, error))
         for entry in data["requirements"]:
             unknown_revisions = [name for name in entry.get("revisions", ()) if name not in REVISIONS]
             if unknown_revisions:
@@ -108,11 +256,12 @@ def load(directory: Path | None = None) -> Catalogue:
                     f"{path.name}: {entry['id']} names unknown revisions {', '.join(unknown_revisions)} "
                     f"(known: {', '.join(REVISIONS)})"
                 )
-            for case in entry.get("cases", ()):
+            cases = tuple(case_of(case) for case in entry.get("cases", ()))
+            for case in cases:
                 unknown = undefined(case)
                 if unknown:
                     raise ConfigurationError(
-                        f"{path.name}: {entry['id']} case {case.get('name')!r}: {', '.join(unknown)} names no "
+                        f"{path.name}: {entry['id']} case {case.name!r}: {', '.join(unknown)} names no "
                         "earlier fixture, saved body or builtin (a catalogue bug)"
                     )
             requirements.append(
@@ -127,7 +276,7 @@ def load(directory: Path | None = None) -> Catalogue:
                     rationale=entry.get("rationale"),
                     checks=tuple(entry.get("checks", ())),
                     requires=tuple(entry.get("requires", ())),
-                    cases=tuple(entry.get("cases", ())),
+                    cases=cases,
                     file=path.name,
                     revisions=tuple(entry.get("revisions", ())),
                 )

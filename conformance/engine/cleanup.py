@@ -2,9 +2,12 @@
 deadline, and from a ledger file after a run was killed (``cekura-conformance cleanup``).
 
 A creating POST whose answer was never read may still have created an object the ledger cannot name. Ids of
-the API are sequential integers, so the few ids after the highest one the ledger knows are read (GET only) and
-whatever carries the run's tag in its name is taken into the ledger. Only there does a name tag count: an object
-whose creation the run never saw answered cannot have been renamed by the run.
+the API are sequential integers, so the few ids after the highest one the ledger knows are read (GET only), and
+the ids missing from the ledger just below it (with ``--concurrency`` an unanswered POST may have got an id
+before another worker's answered one); whatever carries the run's tag in its name is taken into the ledger.
+When the ids find nothing (or the ledger knows no id of that kind: the run was killed before its first answer),
+the tenant's list of that kind is read for names with the run's tag. Only there does a name tag count: an
+object whose creation the run never saw answered cannot have been renamed by the run.
 """
 
 from __future__ import annotations
@@ -16,10 +19,14 @@ from typing import Any
 
 import httpx
 
+from conformance.engine.answers import json_or_none
 from conformance.engine.interrupt import request_timeout
 from conformance.engine.ledger import PATHS, Created, Posting
 
 PROBE_SPAN = 20  # ids read after the highest known one, per kind with an unanswered POST
+GAP_SPAN = 40  # ids below the highest known one read when the ledger does not know them (other workers' gaps)
+LIST_PAGES = 10  # pages of LIST_PAGE_SIZE read per kind and tenant when the ids did not find every object
+LIST_PAGE_SIZE = 100
 # (method, path, tenant, timeout) -> response; raises httpx.HTTPError or TargetUnavailable when unanswered
 Send = Callable[[str, str, str, "float | None"], httpx.Response]
 # The deadline as it is now: a signal during a normal run's cleanup sets one while it runs.
@@ -68,10 +75,37 @@ def _late(deadline: Deadline) -> bool:
     return at is not None and time.monotonic() >= at
 
 
+def _listed(send: Send, kind: str, tenant: str, tag: str, deadline: Deadline) -> list[tuple[Any, str]]:
+    """``(id, name)`` of the tenant's objects of ``kind`` whose name carries ``tag``, from the paginated list
+    (DRF's ``{"results", "next"}``, or a plain list), at most LIST_PAGES pages."""
+    listed: list[tuple[Any, str]] = []
+    for page in range(1, LIST_PAGES + 1):
+        if _late(deadline):
+            break
+        path = f"{PATHS[kind]}?page={page}&page_size={LIST_PAGE_SIZE}"
+        try:
+            response = send("GET", path, tenant, request_timeout(deadline()))
+            body = json_or_none(response) if response.status_code == 200 else None
+        except Exception:  # no answer: nothing more to read (a body that is not JSON reads as None)
+            break
+        items = body.get("results") if isinstance(body, dict) else body
+        if not isinstance(items, list):
+            break
+        for item in items:
+            name = item.get("name") if isinstance(item, dict) else None
+            if isinstance(name, str) and name.startswith(tag) and item.get("id") is not None:
+                listed.append((item["id"], name))
+        if not (isinstance(body, dict) and body.get("next")):
+            break
+    return listed
+
+
 def probe(
     send: Send, entries: list[Created], unanswered: list[Posting], tag: str, deadline: Deadline = no_deadline
 ) -> tuple[list[tuple[str, Any, str, str]], list[Posting]]:
-    """Objects with the run's tag just after the highest known id of each kind an unanswered POST was for.
+    """Objects with the run's tag among the ids of each kind an unanswered POST was for that the ledger does not
+    know: just after the highest known id and in the gaps just below it; then, if that did not find one object
+    per POST, in the tenant's list of that kind.
 
     Returns ``(kind, id, tenant, name)`` of each found, and the POSTs nothing was found for.
     """
@@ -82,24 +116,32 @@ def probe(
         if not posts:
             continue
         known = [int(c.id) for c in entries if c.kind == kind and isinstance(c.id, int)]
-        if not known or not tag:
-            unresolved += posts  # no sequence to follow
-            continue
         tenants = {("primary" if p.tenant in ("none", "invalid") else p.tenant) for p in posts}
         hits = 0
-        for candidate in range(max(known) + 1, max(known) + 1 + PROBE_SPAN):
+        if known and tag:
+            top, seen = max(known), set(known)
+            gaps = [i for i in range(max(1, top - GAP_SPAN), top) if i not in seen]
+            for candidate in [*gaps, *range(top + 1, top + 1 + PROBE_SPAN)]:
+                for tenant in sorted(tenants):
+                    if _late(deadline):
+                        return found, unresolved + posts[hits:]
+                    try:
+                        response = send("GET", f"{PATHS[kind]}{candidate}/", tenant, request_timeout(deadline()))
+                        body = json_or_none(response) if response.status_code == 200 else None
+                    except Exception:  # no answer: nothing to take (a body that is not JSON reads as None)
+                        continue
+                    name = body.get("name") if isinstance(body, dict) else None
+                    if isinstance(name, str) and name.startswith(tag):
+                        found.append((kind, candidate, tenant, name))
+                        hits += 1
+        if hits < len(posts) and tag:
+            taken = {(k, i) for k, i, _, _ in found} | {(kind, c.id) for c in entries if c.kind == kind}
             for tenant in sorted(tenants):
-                if _late(deadline):
-                    return found, unresolved + posts[hits:]
-                try:
-                    response = send("GET", f"{PATHS[kind]}{candidate}/", tenant, request_timeout(deadline()))
-                    body = response.json() if response.status_code == 200 else None
-                except Exception:  # no answer, or not JSON: nothing to take
-                    continue
-                name = body.get("name") if isinstance(body, dict) else None
-                if isinstance(name, str) and name.startswith(tag):
-                    found.append((kind, candidate, tenant, name))
-                    hits += 1
+                for id_, name in _listed(send, kind, tenant, tag, deadline):
+                    if (kind, id_) not in taken:
+                        taken.add((kind, id_))
+                        found.append((kind, id_, tenant, name))
+                        hits += 1
         unresolved += posts[hits:]
     return found, unresolved
 

@@ -5,7 +5,8 @@ AssertionError
 Exception
   └── SuiteError                  the suite cannot judge                    -> "errored"
         ├── ConfigurationError    bad options, refused production host      -> exit 2
-        └── TargetUnavailable     the target did not answer (after retries) -> exit 3
+        ├── TargetUnavailable     the target did not answer (after retries) -> exit 3
+        └── RateLimited           429 after every retry: that unit is unjudged -> "errored"
 """
 
 from __future__ import annotations
@@ -29,6 +30,14 @@ class ConfigurationError(SuiteError):
 
 class TargetUnavailable(SuiteError):
     """The target did not answer within the timeout, after the bounded retries."""
+
+
+class RateLimited(SuiteError):
+    """The target kept answering 429 after the retries: the request was never judged, so neither is what sent it.
+
+    A rate limit is the deployment's setting, not the contract's: a case or stage part that meets it errors (with
+    advice to lower ``--concurrency`` or set ``--max-rps``), it never fails, and the rest of the run goes on.
+    """
 
 
 class PreconditionMissing(Exception):

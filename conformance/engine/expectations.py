@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from datetime import datetime
 from typing import Any
 
 import httpx
 
 from conformance.contract import Contract
+from conformance.engine.answers import iso_datetime
+from conformance.engine.catalogue import Comparison, Expect
 from conformance.engine.errors import ConformanceFailure, SuiteError
 from conformance.engine.template import MissingFromAnswer, render
 
@@ -31,7 +32,7 @@ COMPARISON_OPS = (
 
 
 def status_matches(status: int, expected: Any) -> bool:
-    options = expected if isinstance(expected, list) else [expected]
+    options = expected if isinstance(expected, list | tuple) else [expected]
     for option in options:
         if isinstance(option, int) and status == option:
             return True
@@ -64,18 +65,9 @@ def dig(body: Any, path: str) -> Any:
     return value
 
 
-def _as_datetime(value: Any) -> datetime | None:
-    if not isinstance(value, str):
-        return None
-    try:
-        return datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-
-
 def _ordered(left: Any, right: Any) -> tuple[Any, Any]:
     """Comparable forms: datetimes for ISO-8601 strings, numbers as they are."""
-    l_dt, r_dt = _as_datetime(left), _as_datetime(right)
+    l_dt, r_dt = iso_datetime(left), iso_datetime(right)
     if l_dt is not None and r_dt is not None:
         return l_dt, r_dt
     if isinstance(left, int | float) and isinstance(right, int | float):
@@ -105,8 +97,8 @@ def normalise_filter(node: Any) -> Any:
     return node
 
 
-def _compare(body: Any, item: Mapping[str, Any]) -> str | None:
-    path, op, expected = item["path"], item["op"], item.get("value")
+def _compare(body: Any, item: Comparison) -> str | None:
+    path, op, expected = item.path, item.op, item.value
     if op not in COMPARISON_OPS:
         # The catalogue schema lists the ops; one it lets through that nothing judges must not pass silently.
         raise SuiteError(f"unknown comparison op {op!r} (path {path!r}); known: {', '.join(COMPARISON_OPS)}")
@@ -161,7 +153,7 @@ def _header_values(response: httpx.Response, name: str) -> list[str]:
 
 
 def check(
-    expect: Mapping[str, Any],
+    expect: Expect,
     response: httpx.Response,
     *,
     contract: Contract,
@@ -176,19 +168,19 @@ def check(
     """
     problems: list[str] = []
     body = body_of(response)
-    if "status" in expect and not status_matches(response.status_code, expect["status"]):
-        problems.append(f"status {response.status_code}, expected {_short(expect['status'])}")
+    if expect.status is not None and not status_matches(response.status_code, expect.status):
+        problems.append(f"status {response.status_code}, expected {_short(expect.status)}")
         # The rest would only restate that the wrong kind of answer came back.
         raise ConformanceFailure(f"{'; '.join(problems)}; body: {_short(body)}")
-    if "schema" in expect:
+    if expect.schema is not None:
         if body is _MISSING:
             problems.append("body is not JSON")
         else:
-            for error in contract.errors(expect["schema"], body)[:3]:
+            for error in contract.errors(expect.schema, body)[:3]:
                 where = "/".join(str(p) for p in error.absolute_path) or "body"
                 problems.append(f"{where}: {error.message[:200]}")
     try:
-        expected_body = render(expect.get("body", {}), variables, answers)
+        expected_body = render(dict(expect.body), variables, answers)
     except MissingFromAnswer as lacking:
         problems.append(str(lacking))
         expected_body = {}
@@ -198,7 +190,7 @@ def check(
             problems.append(f"{key} is missing, expected {_short(value)}")
         elif actual != value:
             problems.append(f"{key} is {_short(actual)}, expected {_short(value)}")
-    for name, wanted in expect.get("headers", {}).items():
+    for name, wanted in expect.headers.items():
         present = response.headers.get_list(name)
         if not present:
             problems.append(f"header {name} is missing")
@@ -207,28 +199,31 @@ def check(
             missing = [w for w in ([wanted] if isinstance(wanted, str) else wanted) if w.upper() not in have]
             if missing:
                 problems.append(f"header {name}: {', '.join(present)} lacks {', '.join(missing)}")
-    if "same_as" in expect:
-        spec = expect["same_as"]
-        reference = saved[spec["saved"]]
-        skip = set(spec.get("except", []))
+    if expect.same_as is not None:
+        spec = expect.same_as
+        reference = saved[spec.saved]
+        skip = set(spec.except_)
         if not isinstance(body, Mapping):
-            problems.append(f"body is {_short(body)}, expected the saved {spec['saved']!r}")
+            problems.append(f"body is {_short(body)}, expected the saved {spec.saved!r}")
         else:
             for key in sorted((set(reference) | set(body)) - skip):
                 before, after = reference.get(key, _MISSING), body.get(key, _MISSING)
                 if before != after:
                     problems.append(f"{key} changed: was {_short(before)}, now {_short(after)}")
-    for item in expect.get("compare", []):
+    for item in expect.compare:
         try:
-            problem = _compare(body, render(item, variables, answers))
+            rendered = Comparison(
+                render(item.path, variables, answers), item.op, render(item.value, variables, answers)
+            )
+            problem = _compare(body, rendered)
         except MissingFromAnswer as lacking:
             problem = str(lacking)
         if problem:
             problems.append(problem)
-    if "if_accepted" in expect and 200 <= response.status_code < 300:
+    if expect.if_accepted is not None and 200 <= response.status_code < 300:
         # What an accepted request must have answered, where refusing it (a 4xx) is conformant too.
         try:
-            check(expect["if_accepted"], response, contract=contract, variables=variables, saved=saved)
+            check(expect.if_accepted, response, contract=contract, variables=variables, saved=saved)
         except ConformanceFailure as failure:
             problems.append(f"accepted with {response.status_code}, but {failure}")
     if problems:

@@ -13,6 +13,7 @@ from typing import Any
 
 import httpx
 
+from conformance.engine.answers import json_or_none
 from conformance.engine.cleanup import CleanupReport, Deadline, no_deadline, probe
 from conformance.engine.cleanup import delete as delete_objects
 from conformance.engine.errors import ConformanceFailure, SuiteError, TargetUnavailable
@@ -77,7 +78,7 @@ class Fixtures:
                 f"could not create the {kind} fixture {label!r}: {answered}: {response.text[:300]}",
                 target_error=answered,
             )
-        created = _json(response)
+        created = json_or_none(response)
         if not isinstance(created, dict) or "id" not in created:
             what = "no JSON object" if not isinstance(created, dict) else "an object without `id`"
             raise FixtureAnswerInvalid(
@@ -159,10 +160,3 @@ class Fixtures:
             "leftovers": [c.__dict__ for c in self.leftovers()],
             "unanswered_posts": [p.__dict__ for p in ledger.unanswered],
         }
-
-
-def _json(response: httpx.Response) -> Any:
-    try:
-        return response.json()
-    except ValueError:
-        return None

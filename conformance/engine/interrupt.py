@@ -34,7 +34,8 @@ from typing import Any
 SIGNALS = ("SIGINT", "SIGTERM", "SIGHUP")
 CLEANUP_BUDGET = 6.0  # seconds after the first signal for deleting; the rest of 7 s is for writing reports
 CLEANUP_REQUEST_TIMEOUT = 2.0  # one cleanup request, at most (less when the deadline is nearer)
-POST_GRACE = 1.0  # how long a creating POST in flight may still answer after a signal
+POST_GRACE = 2.0  # how long a creating POST in flight may still answer after a signal (a loaded target is slow;
+# waiting ends as soon as none is in flight, and the 6 s cleanup deadline leaves 4 s for the deletions)
 SLEEP_SLICE = 0.05  # a waiting worker looks at the stop this often
 
 

@@ -32,6 +32,7 @@ from typing import IO, Any
 import httpx
 
 from conformance import __version__
+from conformance.engine.answers import json_or_none
 
 LEDGER = "ledger.jsonl"
 # The collections the suite creates objects in, and the item paths it deletes them at.
@@ -55,13 +56,6 @@ class Posting:
     seq: int
     kind: str
     tenant: str
-
-
-def _json(response: httpx.Response) -> Any:
-    try:
-        return response.json()
-    except ValueError:
-        return None
 
 
 @dataclass
@@ -134,7 +128,7 @@ class Ledger:
 
     def answered(self, post: Posting, response: httpx.Response) -> Created | None:
         """Record a creating POST's answer: an object when it is a 2xx JSON object with an id."""
-        body = _json(response) if 200 <= response.status_code < 300 else None
+        body = json_or_none(response) if 200 <= response.status_code < 300 else None
         with self._lock:
             if isinstance(body, dict) and body.get("id") is not None:
                 name = body.get("name")

@@ -13,6 +13,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 
+from conformance.engine.answers import json_or_none
 from conformance.engine.errors import ConfigurationError, TargetUnavailable
 from conformance.engine.target import Target, TargetConfig
 
@@ -30,15 +31,8 @@ class Preflight:
     other_metrics: list[dict[str, Any]] = field(default_factory=list)  # the second tenant's, for isolation cases
 
 
-def _json(response: httpx.Response) -> Any:
-    try:
-        return response.json()
-    except ValueError:
-        return None
-
-
 def _is_json(response: httpx.Response) -> bool:
-    return "json" in response.headers.get("content-type", "") or _json(response) is not None
+    return "json" in response.headers.get("content-type", "") or json_or_none(response) is not None
 
 
 def _present(response: httpx.Response) -> bool:
@@ -109,7 +103,7 @@ def _check_api(target: Target, metrics: httpx.Response) -> httpx.Response | None
 
 def _listed(response: httpx.Response) -> list[dict[str, Any]] | None:
     """The metrics the list names, or None when there is no usable list to check a metric id against."""
-    data = _json(response) if response.status_code == 200 else None
+    data = json_or_none(response) if response.status_code == 200 else None
     if not isinstance(data, list):
         return None
     listed = [m for m in data if isinstance(m, dict) and isinstance(m.get("id"), int)]

@@ -17,18 +17,18 @@ from typing import Any
 from conformance.contract import Contract
 from conformance.contract import default as default_contract
 from conformance.engine import cases, coverage, generation, properties
-from conformance.engine.catalogue import Catalogue, Requirement
+from conformance.engine.catalogue import Case, Catalogue, Requirement
 from conformance.engine.catalogue import default as default_catalogue
 from conformance.engine.concurrency import Halted, Pool, seeded
 from conformance.engine.context import RunContext
 from conformance.engine.errors import ConfigurationError, SuiteError, TargetUnavailable
-from conformance.engine.findings import StageResult
 from conformance.engine.fixtures import FixtureAnswerInvalid, FixtureError, Fixtures, new_tag
 from conformance.engine.interrupt import POST_GRACE, Interruption, RunInterrupted, remaining
 from conformance.engine.ledger import Ledger
 from conformance.engine.outcomes import CaseResult, Status, worst
 from conformance.engine.profiles import Profile
-from conformance.engine.property_env import PropertyGround
+from conformance.engine.properties.findings import StageResult
+from conformance.engine.properties.harness import PropertyGround
 from conformance.engine.target import Target, TargetConfig
 from conformance.engine.text import no_surrogates
 from conformance.engine.verdict import Judgement, Outcome, decide
@@ -300,12 +300,12 @@ class Engine:
                 self._ground = exc
         return self._ground
 
-    def _case_seed(self, requirement: Requirement, case: dict[str, Any]) -> int:
-        return zlib.crc32(f"{self.seed}:{requirement.id}:{case['name']}".encode())
+    def _case_seed(self, requirement: Requirement, case: Case) -> int:
+        return zlib.crc32(f"{self.seed}:{requirement.id}:{case.name}".encode())
 
-    def _run_case(self, requirement: Requirement, case: dict[str, Any]) -> CaseResult:
+    def _run_case(self, requirement: Requirement, case: Case) -> CaseResult:
         assert self.ctx is not None
-        with self.ctx.target.acting(f"{requirement.id} · {case['name']}"):  # named for the coverage map
+        with self.ctx.target.acting(f"{requirement.id} · {case.name}"):  # named for the coverage map
             return cases.run_case(self.ctx, requirement, case)
 
     def _workers(self) -> Pool | None:

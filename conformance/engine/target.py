@@ -14,7 +14,7 @@ import httpx
 
 from conformance.engine import exchanges, redact
 from conformance.engine.concurrency import Baton
-from conformance.engine.errors import ConfigurationError, TargetUnavailable
+from conformance.engine.errors import ConfigurationError, RateLimited, TargetUnavailable
 from conformance.engine.interrupt import Interruption
 from conformance.engine.ledger import KINDS, Ledger
 from conformance.engine.outcomes import Exchange
@@ -38,6 +38,7 @@ class TargetConfig:
     timeout: float = 10.0
     connect_timeout: float = 4.0
     retries: int = 2
+    rate_limit_retries: int = 5  # a 429 asks to come back later: it gets more tries than a dropped connection
     max_retry_after: float = 5.0
     allow_production: bool = False
     concurrency: int = 1  # requests in flight at once, at most (one per worker)
@@ -103,7 +104,8 @@ class Tally:
 class Target:
     """Sends requests to the target through one httpx client.
 
-    Retries only connection errors and 429 (honouring Retry-After), a bounded number of times;
+    Retries only connection errors (``retries`` times; then ``TargetUnavailable``: the run cannot go on) and 429
+    (``rate_limit_retries`` times, honouring Retry-After; then ``RateLimited``: what sent it errors, never fails);
     anything else is the target's answer and is returned as is.
 
     Every request passes here, so this is where the run's ledger learns of each object created (a POST to a
@@ -278,7 +280,7 @@ class Target:
         """Send one request with the retry policy and record it; raise TargetUnavailable if it never answers."""
         path = self._api_path(url)
         creates = KINDS.get(path) if method.upper() == "POST" else None
-        attempt = 0
+        attempt = limited = 0  # retries after a connection error; after a 429
         while True:
             self.interruption.check()  # a stopped run sends nothing more
             failed: httpx.TransportError | None = None
@@ -309,11 +311,17 @@ class Target:
                 continue
             if response.status_code == 429:
                 self.throttle.pause(self._retry_after(response))  # every worker waits, not only this one
-                if attempt < self.config.retries:
-                    attempt += 1
+                if limited < self.config.rate_limit_retries:
+                    limited += 1
                     continue
             self._record(method, response, content, (time.perf_counter() - started) * 1000)
             self._observe(method, url, headers, content, response.status_code, response)
+            if response.status_code == 429:
+                raise RateLimited(
+                    f"{self.config.label} answered {method} {urlsplit(url).path} with 429 Too Many Requests "
+                    f"{limited + 1} times: the request could not be judged; lower --concurrency or set --max-rps "
+                    "under the target's rate limit"
+                )
             return response
 
     def _create(

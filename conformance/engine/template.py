@@ -8,11 +8,15 @@ the requirement the case checks (``MissingFromAnswer``).
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Iterator, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from conformance.engine.errors import ConformanceFailure, PreconditionMissing
+
+if TYPE_CHECKING:
+    from conformance.engine.catalogue import Case
 
 _WHOLE = re.compile(r"^\$\{([^}]+)\}$")
 _INNER = re.compile(r"\$\{([^}]+)\}")
@@ -93,20 +97,31 @@ def _root(expr: str) -> str:
     return inner.split(".", 1)[0]
 
 
-def undefined(case: Mapping[str, Any]) -> list[str]:
+def _texts(record: Any) -> Any:
+    """A catalogue record's fields as plain JSON-like data (dicts, lists, text), for ``_expressions``."""
+    if dataclasses.is_dataclass(record) and not isinstance(record, type):
+        return {f.name: _texts(getattr(record, f.name)) for f in dataclasses.fields(record)}
+    if isinstance(record, tuple | list):
+        return [_texts(item) for item in record]
+    if isinstance(record, Mapping):
+        return {key: _texts(value) for key, value in record.items()}
+    return record
+
+
+def undefined(case: Case) -> list[str]:
     """Templates of a case that name nothing it defines at that point (earlier fixtures, earlier saved
     bodies, builtins): catalogue bugs, found before anything is sent."""
     known = set(BUILTINS) | {"chars:"}
     bad: list[str] = []
-    for name, fixture in (case.get("given") or {}).items():
-        bad += [f"${{{e}}}" for e in _expressions(fixture) if _root(e) not in known]
+    for name, fixture in case.given.items():
+        bad += [f"${{{e}}}" for e in _expressions(_texts(fixture.body)) if _root(e) not in known]
         known.add(name)
-    for step in case.get("steps") or []:
-        parts = {"request": step.get("request"), "expect": step.get("expect")}
+    for step in case.steps:
+        parts = _texts({"request": step.request, "expect": step.expect})
         bad += [f"${{{e}}}" for e in _expressions(parts) if _root(e) not in known]
-        same_as = (step.get("expect") or {}).get("same_as") or {}
-        if same_as and same_as.get("saved") not in known:
-            bad.append(f"same_as {same_as.get('saved')!r}")
-        if "save" in step:
-            known.add(step["save"])
+        same_as = step.expect.same_as
+        if same_as is not None and same_as.saved not in known:
+            bad.append(f"same_as {same_as.saved!r}")
+        if step.save is not None:
+            known.add(step.save)
     return bad

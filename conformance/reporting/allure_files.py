@@ -6,11 +6,11 @@ import csv
 import io
 import json
 from collections.abc import Iterable
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
+from conformance.engine.answers import iso_datetime
 from conformance.engine.coverage import figure
 from conformance.engine.redact import Scrubber
 from conformance.reporting.certificate import level_reached
@@ -183,10 +183,8 @@ def stages_table(summary: dict[str, Any]) -> list[dict[str, Any]]:
 
 def globals_file(summary: dict[str, Any]) -> dict[str, Any]:
     """Allure's global attachments (a "Global Attachments" tab in Allure 3): the coverage map, the stages."""
-    try:
-        stamp = int(datetime.fromisoformat(str(summary.get("finished_at")).replace("Z", "+00:00")).timestamp() * 1000)
-    except ValueError:
-        stamp = 0
+    finished = iso_datetime(summary.get("finished_at"))
+    stamp = int(finished.timestamp() * 1000) if finished is not None else 0
     return {
         "attachments": [
             {"name": "contract coverage", "source": COVERAGE_ATTACHMENT, "type": "text/csv", "timestamp": stamp},
@@ -215,22 +213,7 @@ def write(summary: dict[str, Any], results_dir: Path, scrub: Scrubber) -> list[P
     return paths
 
 
-def recording_dirs() -> list[Path]:
-    """The directories allure-pytest writes this session's results to (none without ``--alluredir``)."""
-    try:
-        import allure_commons
-        from allure_commons.logger import AllureFileLogger
-    except ImportError:  # allure-pytest is a dependency, but a plugin-less pytest run must not break on it
-        return []
-    dirs = []
-    for plugin in allure_commons.plugin_manager.get_plugins():
-        # _report_dir is private, but it is the only record of --alluredir once pytest configured the logger.
-        report_dir = getattr(plugin, "_report_dir", None) if isinstance(plugin, AllureFileLogger) else None
-        if report_dir is not None:
-            dirs.append(Path(report_dir))
-    return dirs
-
-
-def write_for_session(summary: dict[str, Any], scrub: Scrubber) -> list[Path]:
-    """Called at session finish: the files go wherever allure-pytest is recording, never into stale results."""
-    return [path for directory in recording_dirs() for path in write(summary, directory, scrub)]
+def write_for_session(summary: dict[str, Any], scrub: Scrubber, results_dir: Path | None) -> list[Path]:
+    """Called at session finish: the files go where allure-pytest is recording (its ``--alluredir``, None when
+    it records nothing), never into stale results."""
+    return write(summary, results_dir, scrub) if results_dir is not None else []

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import re
@@ -15,6 +14,7 @@ from typing import Any
 
 from conformance.engine import results
 from conformance.engine.verdict import ExitCode, counts_for_conformance
+from conformance.npmtool import NpmTool, NpmToolError
 from conformance.reporting.allure_files import CATEGORY_RULES, REPORT_NAME, report_name, verdict_heading
 from conformance.reporting.allure_view import CONFORMANCE_LABEL, GROUP_BY, counted_group
 
@@ -32,7 +32,6 @@ HISTORY = Path("history") / "history.jsonl"
 HISTORY_STAMP = Path("history") / "last-run.json"
 KNOWN_ISSUES = Path("history") / "known-issues.json"
 MIN_NODE = (20, 19)
-TIMEOUT_INSTALL = 600
 TIMEOUT_GENERATE = 300
 
 
@@ -54,6 +53,10 @@ def cache_dir() -> Path:
     return Path(root) / "cekura-conformance" / f"allure-{allure_version()}"
 
 
+def allure_tool() -> NpmTool:
+    return NpmTool("Allure", "allure", NPM_DIR, cache_dir())
+
+
 def find_tools() -> tuple[str, str]:
     node, npm = shutil.which("node"), shutil.which("npm")
     missing = [name for name, path in (("node", node), ("npm", npm)) if path is None]
@@ -72,63 +75,12 @@ def find_tools() -> tuple[str, str]:
     return node, npm
 
 
-def _lock_digest() -> str:
-    digest = hashlib.sha256()
-    for name in ("package.json", "package-lock.json"):
-        digest.update((NPM_DIR / name).read_bytes())
-    return digest.hexdigest()
-
-
-def _cli(home: Path) -> Path:
-    package = home / "node_modules" / "allure"
-    return package / str(json.loads((package / "package.json").read_text())["bin"])
-
-
-def _installed(home: Path, digest: str) -> bool:
-    try:
-        return (home / ".installed").read_text().strip() == digest and _cli(home).is_file()
-    except (OSError, ValueError, KeyError):
-        return False
-
-
 def ensure_allure(npm: str) -> Path:
     """The pinned Allure's CLI script, installed with ``npm ci`` from the shipped lock on first use."""
-    home, digest = cache_dir(), _lock_digest()
-    if _installed(home, digest):
-        return _cli(home)
-    print(f"cekura-conformance: installing Allure {allure_version()} into {home} (once)", file=sys.stderr)
-    # Installed beside the final place and renamed at the end: an interrupted install never looks complete.
-    staging = home.with_name(f"{home.name}.staging-{os.getpid()}")
-    shutil.rmtree(staging, ignore_errors=True)
-    staging.mkdir(parents=True)
     try:
-        for name in ("package.json", "package-lock.json"):
-            shutil.copyfile(NPM_DIR / name, staging / name)
-        env = {**os.environ, "npm_config_update_notifier": "false", "npm_config_fund": "false"}
-        try:
-            done = subprocess.run(
-                [npm, "ci", "--ignore-scripts", "--no-audit", "--no-fund", "--loglevel=error"],
-                cwd=staging,
-                env=env,
-                capture_output=True,
-                text=True,
-                timeout=TIMEOUT_INSTALL,
-            )
-        except (OSError, subprocess.SubprocessError) as exc:
-            raise ReportError(f"npm ci failed: {exc}", ExitCode.BROKEN) from None
-        if done.returncode != 0:
-            tail = " | ".join((done.stderr or done.stdout).strip().splitlines()[-3:])
-            raise ReportError(f"npm ci could not install Allure {allure_version()}: {tail}", ExitCode.BROKEN)
-        (staging / ".installed").write_text(digest + "\n")
-        shutil.rmtree(home, ignore_errors=True)
-        try:
-            staging.rename(home)
-        except OSError:
-            if not _installed(home, digest):  # else another process finished the same install first
-                raise
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
-    return _cli(home)
+        return allure_tool().ensure(lambda message: print(f"cekura-conformance: {message}", file=sys.stderr), npm)
+    except NpmToolError as exc:
+        raise ReportError(str(exc), ExitCode.BROKEN) from None
 
 
 def _run_key(report_dir: Path) -> str | None:

@@ -12,8 +12,8 @@ import allure_commons
 
 from conformance.engine.catalogue import Requirement
 from conformance.engine.errors import ConformanceFailure
-from conformance.engine.findings import StageResult
 from conformance.engine.outcomes import CaseResult, Exchange, Level, Status
+from conformance.engine.properties.findings import StageResult
 from conformance.engine.text import no_surrogates
 
 EPIC = "PATCH /dashboards/widgets/{id}/"

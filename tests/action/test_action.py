@@ -65,6 +65,7 @@ def test_action_yml_has_cekuras_conventions() -> None:
         "revision",
         "metric_id",
         "concurrency",
+        "max_rps",
         "seed",
         "report_dir",
         "render_html",
@@ -235,7 +236,15 @@ def _inputs(**given: str) -> github_action.Inputs:
 def test_optional_flags_are_passed_only_when_their_input_is_set() -> None:
     plain = _inputs().command_line()
     assert plain == ["run", "--base-url", "https://staging.example", "--report-dir", "reports", "--profile", "quick"]
-    full = _inputs(profile="full", revision="live", concurrency="8", metric_id="3", seed="7", allow_production="true")
+    full = _inputs(
+        profile="full",
+        revision="live",
+        concurrency="8",
+        max_rps="2.5",
+        metric_id="3",
+        seed="7",
+        allow_production="true",
+    )
     assert full.command_line()[7:] == [
         "--metric-id",
         "3",
@@ -245,6 +254,8 @@ def test_optional_flags_are_passed_only_when_their_input_is_set() -> None:
         "live",
         "--concurrency",
         "8",
+        "--max-rps",
+        "2.5",
         "--allow-production",
     ]
     certify = _inputs(profile="certify", seed="7").command_line()
@@ -254,10 +265,12 @@ def test_optional_flags_are_passed_only_when_their_input_is_set() -> None:
 
 def test_inputs_are_checked_before_anything_runs() -> None:
     assert _inputs().problems() == []
-    problems = _inputs(profile="fast", seed="x1", render_html="yes").problems()
+    problems = _inputs(profile="fast", seed="x1", render_html="yes", max_rps="0").problems()
     assert any("profile must be one of quick, full, certify" in p for p in problems)
     assert any("seed must be a whole number" in p for p in problems)
     assert any("render_html must be 'true' or 'false'" in p for p in problems)
+    assert any("max_rps must be a positive number" in p for p in problems)
+    assert _inputs(max_rps="nan").problems() and _inputs(max_rps="fast").problems()
 
 
 def test_the_level_output_reads_the_certificate(tmp_path: Path) -> None:

@@ -14,11 +14,11 @@ from pathlib import Path
 
 import pytest
 
-from benchmarks import bench_http, wrk
+from benchmarks import http_load, http_verdict, wrk
 from benchmarks.loadgen import percentile, summarize_ms
 from benchmarks.procs import RssSampler, ServerStartError, cpu_seconds, free_port, run_server
 
-LOADGEN = Path(bench_http.__file__).with_name("loadgen.py")
+LOADGEN = Path(http_load.__file__).with_name("loadgen.py")
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -79,7 +79,7 @@ def test_parse_output_counts_every_non_2xx() -> None:
 
 
 def test_workload_bodies_are_small_json_objects() -> None:
-    bodies = [json.loads(b) for b in bench_http.workload_bodies()]
+    bodies = [json.loads(b) for b in http_load.workload_bodies()]
     assert len(bodies) >= 3 and all(isinstance(b, dict) and len(b) == 1 for b in bodies)
     assert {"aggregation_function": None} in bodies
 
@@ -88,12 +88,12 @@ def test_checks_pass_and_miss() -> None:
     def run(rps: float, cpu_ms: float) -> dict[str, float]:
         return {"rps": rps, "p99_ms": 9.0, "server_cpu_ms_per_req": cpu_ms}
 
-    prism = bench_http.TargetResult("prism", started=True, runs={"wrk": run(1000.0, 1.0)})
-    tuned = bench_http.TargetResult("prism-tuned", started=True, runs={"wrk": run(2000.0, 0.5)})
-    emu = bench_http.TargetResult(
+    prism = http_load.TargetResult("prism", started=True, runs={"wrk": run(1000.0, 1.0)})
+    tuned = http_load.TargetResult("prism-tuned", started=True, runs={"wrk": run(2000.0, 0.5)})
+    emu = http_load.TargetResult(
         "emulator", started=True, peak_rss_mb=200.0, runs={"wrk": {**run(3500.0, 0.2), "p99_ms": 30.0}}
     )
-    ratios, checks = bench_http.compute_checks({"prism": prism, "prism-tuned": tuned, "emulator": emu}, ["wrk"])
+    ratios, checks = http_verdict.compute_checks({"prism": prism, "prism-tuned": tuned, "emulator": emu}, ["wrk"])
     assert ratios["prism/wrk"] == pytest.approx(3.5) and ratios["prism-tuned/wrk"] == pytest.approx(1.75)
     assert ratios["prism-tuned/wrk cpu"] == pytest.approx(2.5)
     assert [c["ok"] for c in checks] == [True, False, False, False]

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from conformance import contract
 from conformance.engine import oracle
-from conformance.engine.property_env import PropertyEnv
+from conformance.engine.properties.harness import PropertyEnv
 
 WIDGET: dict[str, Any] = {
     "id": 7,

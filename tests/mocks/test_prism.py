@@ -15,8 +15,9 @@ from pathlib import Path
 
 import pytest
 
-from benchmarks.prism import PrismUnavailable, run_prism
+from benchmarks.prism import run_prism
 from benchmarks.procs import free_port
+from conformance.npmtool import NpmToolError
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -52,7 +53,7 @@ def prism_summary(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]
                 text=True,
                 timeout=300,  # "neither crashes nor hangs"
             )
-    except PrismUnavailable as exc:
+    except NpmToolError as exc:
         pytest.fail(f"Prism could not be installed from the npm registry: {exc}")
     assert proc.returncode == 1, proc.stdout[-3000:] + proc.stderr[-3000:]
     assert "Traceback" not in proc.stdout + proc.stderr

@@ -42,15 +42,24 @@ def test_a_name_the_case_never_defines_is_a_catalogue_bug() -> None:
 
 
 def test_undefined_names_are_found_without_running_the_case() -> None:
-    case = {
-        "name": "c",
-        "given": {"w": {"widget": {"dashboard": "${d.id}"}}},
-        "steps": [
-            {"request": {"path": {"id": "${w.id}"}}, "save": "before"},
-            {"request": {"json": {"name": "${chars:3} ${tag}"}}, "expect": {"body": {"name": "${before.name}"}}},
-            {"request": {"json": {"x": "${after.x}", "y": "${str:w.id}"}}, "expect": {"same_as": {"saved": "later"}}},
-        ],
-    }
+    op = "dashboards-widgets-partial-update"
+    case = catalogue.case_of(
+        {
+            "name": "c",
+            "given": {"w": {"widget": {"dashboard": "${d.id}"}}},
+            "steps": [
+                {"request": {"operation": op, "path": {"id": "${w.id}"}}, "save": "before"},
+                {
+                    "request": {"operation": op, "json": {"name": "${chars:3} ${tag}"}},
+                    "expect": {"body": {"name": "${before.name}"}},
+                },
+                {
+                    "request": {"operation": op, "json": {"x": "${after.x}", "y": "${str:w.id}"}},
+                    "expect": {"same_as": {"saved": "later"}},
+                },
+            ],
+        }
+    )
     assert undefined(case) == ["${d.id}", "${after.x}", "same_as 'later'"]
 
 
@@ -148,3 +157,31 @@ def test_fixture_answers_are_judged_as_the_targets(status: int, body: bytes, rai
     assert caught.value.target_error.startswith(f"POST /dashboards/widgets/ answered {status}")
     assert issubclass(raised, ConformanceFailure) == (200 <= status < 300)
     assert fixtures.refused == ({} if 200 <= status < 300 else {f"POST /dashboards/widgets/ answered {status}": 1})
+
+
+# -- a target that rate-limits every PATCH ------------------------------------------------------------------
+
+
+class LimitsEveryPatch(Behaviour):
+    """Every PATCH of a widget is answered 429, whatever the pause: a staging whose rate limit the run exceeds."""
+
+    async def dashboards_widgets_partial_update(self, tenant: Any, request: Any) -> Reply:
+        return Reply(429, {"detail": "Request was throttled."}, {"Retry-After": "0"})
+
+
+def test_a_rate_limit_that_outlasts_the_retries_leaves_the_unit_unjudged_never_failed(
+    embedded: Callable[..., Any],
+) -> None:
+    target = embedded(LimitsEveryPatch)
+    with Engine(target.config, get("quick"), seed=5) as engine:
+        engine.preflight()
+        stages = engine.run_stages(("examples",))
+        outcome = engine.run_requirement(engine.catalogue.by_id("WPATCH-PARTIAL-02"))
+    assert outcome.status is Status.ERRORED, (outcome.status, outcome.reason)
+    assert not [c for c in outcome.cases if c.status is Status.FAILED]
+    said = " ".join(c.message for c in outcome.cases)
+    assert "429 Too Many Requests 6 times" in said and "--max-rps" in said
+    assert stages[0].error is not None and "429" in stages[0].error and not stages[0].findings
+    assert engine.result.throttle["responses_429"] >= 6
+    assert engine.result.judgement.verdict is not Verdict.CONFORMANT
+    assert engine.result.judgement.verdict is not Verdict.NOT_CONFORMANT

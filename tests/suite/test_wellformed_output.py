@@ -18,8 +18,8 @@ from hypothesis import strategies as st
 
 from conformance.engine import redact, results
 from conformance.engine.catalogue import Requirement
-from conformance.engine.findings import Finding, StageResult
 from conformance.engine.outcomes import CaseResult, Level, Status
+from conformance.engine.properties.findings import Finding, StageResult
 from conformance.engine.redact import Scrubber
 from conformance.engine.runner import RunResult, verdict
 from conformance.engine.target import Target, TargetConfig

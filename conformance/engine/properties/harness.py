@@ -1,4 +1,5 @@
-"""The property stages' shared ground: fixtures, sending generated cases through the suite's seam, judging."""
+"""The property stages' harness: the shared ground (fixtures), each part's environment that sends generated cases
+through the suite's seam and turns what the checks and the oracle say into findings."""
 
 from __future__ import annotations
 
@@ -10,13 +11,14 @@ from urllib.parse import urlsplit
 import hypothesis
 import schemathesis
 from schemathesis import GenerationMode
-from schemathesis.core.failures import Failure, FailureGroup
 
 from conformance import calibration
 from conformance.engine import oracle, redact
+from conformance.engine.answers import json_or_none
 from conformance.engine.context import RunContext
 from conformance.engine.exchanges import exchange_of
-from conformance.engine.findings import Finding
+from conformance.engine.properties.findings import Finding
+from conformance.engine.properties.judging import failures_by_check
 from conformance.engine.target import API_KEY_HEADER
 
 PATCH_PATH = "/dashboards/widgets/{id}/"
@@ -30,59 +32,6 @@ WIDGET_FIXTURE: dict[str, Any] = {
 }
 # Read-only properties computed from sent ones: an invalid value there echoes the sent input.
 DERIVED_FROM: dict[str, set[str]] = {"effective_filters": {"filters", "dashboard"}, "metric_name": {"metric"}}
-
-
-def failures_by_check(
-    case: Any, response: Any, checks: tuple[Callable[..., Any], ...], *, recorder: Any = None
-) -> list[tuple[Callable[..., Any], list[Any]]]:
-    """Each check's failures on one response, in the checks' order.
-
-    What ``Case.validate_response`` does, with one check context and one conversion of the response for all
-    the checks instead of one per check (that was a third of the stages' CPU time); each failure is kept with
-    the check that raised it. A schema with an ``after_validate`` hook gets the per-check calls themselves.
-    """
-    from schemathesis.checks import CheckContext, load_all_checks, run_checks, run_checks_for
-    from schemathesis.core.transport import Response
-    from schemathesis.engine.run import PhaseName
-    from schemathesis.generation.case import _sent_base_url
-    from schemathesis.hooks import schema_hook_dispatchers
-
-    operation = case.operation
-    if any(dispatcher.defines("after_validate") for dispatcher in schema_hook_dispatchers(operation.schema)):
-        return [(check, _validated_alone(case, response, check, recorder)) for check in checks]
-    load_all_checks()
-    sent_base_url = _sent_base_url(case, response, None)
-    converted = Response.from_any(response)
-    phase = PhaseName.from_str(case.meta.phase.name.value) if case.meta is not None else None
-    config = operation.schema.config.checks_config_for(
-        operation=operation, phase=phase.value if phase is not None else None
-    )
-    transport_kwargs = {"base_url": sent_base_url} if sent_base_url is not None and operation.app is None else None
-    ctx = CheckContext(
-        override=case._override,
-        auth=None,
-        headers=None,
-        config=config,
-        transport_kwargs=transport_kwargs,
-        recorder=recorder,
-        response_checks=run_checks_for(operation.schema).for_responses(),
-        phase=phase,
-    )
-    by_name: dict[str, list[Any]] = {check.__name__: [] for check in checks}
-
-    def on_failure(name: str, collected: set[Any], failure: Any) -> None:
-        by_name[name].append(failure)
-
-    run_checks(case=case, response=converted, ctx=ctx, checks=checks, on_failure=on_failure)
-    return [(check, by_name[check.__name__]) for check in checks]
-
-
-def _validated_alone(case: Any, response: Any, check: Callable[..., Any], recorder: Any) -> list[Any]:
-    try:
-        case.validate_response(response, checks=[check], recorder=recorder)
-    except (FailureGroup, Failure, AssertionError) as exc:
-        return list(exc.exceptions) if isinstance(exc, FailureGroup) else [exc]
-    return []
 
 
 class PropertyGround:
@@ -169,10 +118,7 @@ class PropertyEnv:
 
     def get_widget(self) -> dict[str, Any] | None:
         response = self.ctx.target.request("GET", f"/dashboards/widgets/{self.widget_id}/")
-        try:
-            body = response.json()
-        except ValueError:
-            body = None
+        body = json_or_none(response)
         self.last_read = body if response.status_code == 200 and isinstance(body, dict) else None
         return self.last_read
 
@@ -250,10 +196,7 @@ class PropertyEnv:
         body = getattr(case, "body", None)
         if mode != GenerationMode.NEGATIVE or not isinstance(body, dict):
             return False
-        try:
-            answer = response.json()
-        except ValueError:
-            return False
+        answer = json_or_none(response)  # not JSON: None, which no sent property explains
         schema = "Dashboard" if "/dashboards/dashboards/" in case.operation.path else "Widget"
         errors = self.contract.errors({"$ref": f"#/components/schemas/{schema}"}, answer)
         paths = [list(e.absolute_path) for e in errors]
@@ -287,10 +230,7 @@ class PropertyEnv:
             return []
         sent = case.body if isinstance(getattr(case, "body", None), dict) else {}
         obs = oracle.Observation(before, after, self.dashboard_filters, self.metric_names, sent)
-        try:
-            body = response.json()
-        except ValueError:
-            body = None
+        body = json_or_none(response)
         problems = oracle.judge(self.contract, obs, response.status_code, body)
         return [
             self._finding(

@@ -184,3 +184,46 @@ def test_the_probe_finds_the_object_of_an_unanswered_post_by_its_tag() -> None:
     entries = [Created("widget", 11, "primary", "cwc-t w")]
     found, unresolved = cleanup.probe(send, entries, [Posting(3, "widget", "primary")], "cwc-t")
     assert found == [("widget", 13, "primary", names[13])] and unresolved == []
+
+
+def test_the_probe_also_reads_the_gaps_below_the_highest_known_id() -> None:
+    """With --concurrency an unanswered POST can hold an id below another worker's answered one."""
+    names = {9: "cwc-t d rel attach", 10: "someone else's", 12: "cwc-t w2"}
+    read: list[int] = []
+
+    def send(method: str, path: str, tenant: str, timeout: float | None) -> httpx.Response:
+        found_id = int(path.rstrip("/").rsplit("/", 1)[1])
+        read.append(found_id)
+        if found_id in names:
+            return httpx.Response(200, json={"id": found_id, "name": names[found_id]})
+        return httpx.Response(404)
+
+    entries = [Created("dashboard", i, "primary", "cwc-t d") for i in (8, 11)]
+    posts = [Posting(3, "dashboard", "primary"), Posting(5, "dashboard", "primary")]
+    found, unresolved = cleanup.probe(send, entries, posts, "cwc-t")
+    assert found == [("dashboard", 9, "primary", names[9]), ("dashboard", 12, "primary", names[12])]
+    assert unresolved == [] and 8 not in read and 11 not in read  # what the ledger knows is not read again
+
+
+def test_with_no_known_id_of_a_kind_the_probe_reads_the_tenants_list() -> None:
+    """A run killed before its first widget was answered: no sequence to follow, the list has the names."""
+    pages = {
+        "1": {"count": 3, "next": "http://t/dashboards/widgets/?page=2", "results": [{"id": 3, "name": "cwc-t w"}]},
+        "2": {"count": 3, "next": None, "results": [{"id": 4, "name": "not ours"}, {"id": 5, "name": "cwc-t w2"}]},
+    }
+    asked: list[str] = []
+
+    def send(method: str, path: str, tenant: str, timeout: float | None) -> httpx.Response:
+        asked.append(f"{tenant} {path}")
+        if "?page=" in path:
+            return httpx.Response(200, json=pages[path.split("page=")[1].split("&")[0]] if tenant == "other" else {})
+        return httpx.Response(404)
+
+    posts = [Posting(1, "widget", "other"), Posting(2, "widget", "other"), Posting(3, "widget", "other")]
+    found, unresolved = cleanup.probe(send, [], posts, "cwc-t")
+    assert found == [("widget", 3, "other", "cwc-t w"), ("widget", 5, "other", "cwc-t w2")]
+    assert unresolved == posts[2:]  # a third POST whose object nothing shows: said, never guessed
+    assert asked == [
+        "other /dashboards/widgets/?page=1&page_size=100",
+        "other /dashboards/widgets/?page=2&page_size=100",
+    ]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import dataclasses
 import json
 from pathlib import Path
 from typing import Any
@@ -114,6 +115,31 @@ def test_a_mistake_is_a_load_error_naming_the_file(tmp_path: Path, doc: dict[str
     assert "broken_area.yaml" in message and needle in message, message
 
 
+def test_the_load_error_names_the_line_of_the_mistake(tmp_path: Path) -> None:
+    for doc, needle in (
+        (_expect_key("bodyy", {"name": "x"}), "bodyy:"),
+        (_comparison("equals", value="x"), "op: equals"),
+    ):
+        (tmp_path / "broken_area.yaml").write_text(yaml.safe_dump(doc), encoding="utf-8")
+        lines = (tmp_path / "broken_area.yaml").read_text(encoding="utf-8").splitlines()
+        line = next(number for number, text in enumerate(lines, start=1) if needle in text)
+        with pytest.raises(ConfigurationError, match=rf"^catalogue file broken_area.yaml, line {line}: "):
+            catalogue.load(tmp_path)
+
+
+def test_records_are_frozen_and_read_by_attribute(tmp_path: Path) -> None:
+    case = _load(tmp_path, VALID).requirements[0].cases[0]
+    step = case.steps[0]
+    assert (case.name, case.given["w"].kind, step.request.operation) == (
+        "rename",
+        "widget",
+        "dashboards-widgets-partial-update",
+    )
+    assert step.expect.status == 200 and step.expect.compare == (catalogue.Comparison("name", "eq", "x"),)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        step.save = "after"  # type: ignore[misc]
+
+
 def test_the_schema_and_the_judge_know_the_same_ops() -> None:
     assert SCHEMA["$defs"]["comparison"]["properties"]["op"]["enum"] == list(expectations.COMPARISON_OPS)
 
@@ -123,7 +149,7 @@ def test_an_op_that_slips_past_the_schema_is_a_suite_error_not_a_pass() -> None:
     for body_key in ("name", "missing"):
         with pytest.raises(SuiteError, match="unknown comparison op 'equals'"):
             expectations.check(
-                {"compare": [{"path": body_key, "op": "equals", "value": "x"}]},
+                catalogue.expect_of({"compare": [{"path": body_key, "op": "equals", "value": "x"}]}),
                 response,
                 contract=contract.default(),
                 variables={},
@@ -137,7 +163,7 @@ def test_membership_ops_judge_list_items_by_the_keys_given() -> None:
     response = httpx.Response(200, json=body, request=httpx.Request("GET", "http://t/d/"))
 
     def check(*items: dict[str, Any]) -> None:
-        expectations.check({"compare": list(items)}, response, contract=c, variables={}, saved={})
+        expectations.check(catalogue.expect_of({"compare": list(items)}), response, contract=c, variables={}, saved={})
 
     check({"path": "widgets", "op": "has_item", "value": {"id": 2, "name": "b"}})
     check({"path": "widgets", "op": "lacks_item", "value": {"id": 2, "name": "a"}})
@@ -151,10 +177,15 @@ def test_membership_ops_judge_list_items_by_the_keys_given() -> None:
 
 def test_if_accepted_is_judged_on_a_2xx_only_and_ne_or_absent_allows_a_missing_key() -> None:
     c = contract.default()
-    expect = {
-        "status": ["2xx", "4xx"],
-        "if_accepted": {"body": {"id": 7}, "compare": [{"path": "metric_name", "op": "ne_or_absent", "value": "Old"}]},
-    }
+    expect = catalogue.expect_of(
+        {
+            "status": ["2xx", "4xx"],
+            "if_accepted": {
+                "body": {"id": 7},
+                "compare": [{"path": "metric_name", "op": "ne_or_absent", "value": "Old"}],
+            },
+        }
+    )
 
     def judge(status: int, body: Any) -> None:
         response = httpx.Response(status, json=body, request=httpx.Request("PATCH", "http://t/x/"))

@@ -37,12 +37,12 @@ from schemathesis.specs.openapi import checks as st_checks
 
 from conformance.engine import oracle
 from conformance.engine.context import RunContext
-from conformance.engine.errors import TargetUnavailable
-from conformance.engine.findings import Finding, StageResult, collect_raised, raise_finding
+from conformance.engine.errors import RateLimited, TargetUnavailable
 from conformance.engine.fixtures import FixtureAnswerInvalid, FixtureError
 from conformance.engine.ledger import Created
 from conformance.engine.profiles import Profile
-from conformance.engine.property_env import FOREIGN_WIDGET, PropertyEnv, PropertyGround
+from conformance.engine.properties.findings import Finding, StageResult, collect_raised, raise_finding
+from conformance.engine.properties.harness import FOREIGN_WIDGET, PropertyEnv, PropertyGround
 from conformance.engine.target import API_KEY_HEADER
 
 UNIT_STAGES = ("examples", "coverage", "fuzz-positive", "fuzz-negative")
@@ -300,7 +300,13 @@ class FuzzStage(Stage):
             shrink = self.profile.shrink
 
             def test(case: Any) -> None:
-                findings = judge.judge(case)
+                if part.error:
+                    return  # rate limited: the part is unjudged already, and Hypothesis must not shrink a 429
+                try:
+                    findings = judge.judge(case)
+                except RateLimited as exc:
+                    _broken(self.ctx, part, exc)
+                    return
                 if findings and shrink:
                     raise_finding(findings[0])
 

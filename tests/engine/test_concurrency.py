@@ -15,6 +15,7 @@ import pytest
 from conformance import calibration
 from conformance.engine import properties
 from conformance.engine.concurrency import Baton, Halted, Pool, seeded
+from conformance.engine.errors import RateLimited
 from conformance.engine.interrupt import Interruption, RunInterrupted
 from conformance.engine.ledger import Ledger
 from conformance.engine.target import Target, TargetConfig
@@ -276,3 +277,17 @@ def test_a_future_failing_in_a_worker_fails_where_it_is_collected() -> None:
     with pytest.raises(ValueError, match="boom"):
         future.result(5)
     pool.stop()
+
+
+def test_a_429_after_every_retry_raises_rate_limited_with_the_exchange_recorded() -> None:
+    sent: list[str] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        sent.append(request.url.path)
+        return httpx.Response(429, headers={"Retry-After": "0"})
+
+    target = _target(handler, rate_limit_retries=3)
+    with target.recording() as recorder, pytest.raises(RateLimited, match="429 Too Many Requests 4 times"):
+        target.request("PATCH", "/dashboards/widgets/1/", json={})
+    assert len(sent) == 4 and target.throttle.responses_429 == 4
+    assert [e.status for e in recorder.exchanges] == [429]  # the answer that ended it is in the case's report
