@@ -221,13 +221,21 @@ def _add_selftest(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     add_cli(p, "profile", "seed", seed={"help": "generation seed (default: a fixed one)"})
     p.add_argument("--only", nargs="+", metavar="NAME", default=None, help="only these variants (and the clean one)")
     _revision_option(p, "the contract revision judged, and served by every variant")
+    p.add_argument(
+        "--differential",
+        action="store_true",
+        help="the differential kill table instead: the clean emulator's program replayed against each variant, "
+        "which must diverge where it declares (independent of the catalogue)",
+    )
     p.set_defaults(handler=_run_selftest)
 
 
 def _run_selftest(args: argparse.Namespace) -> int:
     from conformance.selftest import main as selftest
 
-    return selftest(profile=args.profile, seed=args.seed, only=args.only, revision=args.revision)
+    return selftest(
+        profile=args.profile, seed=args.seed, only=args.only, revision=args.revision, differential=args.differential
+    )
 
 
 def _add_contract(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -265,6 +273,84 @@ def _contract_diff(args: argparse.Namespace) -> int:
     return main(args.old, args.new, sides=sides, output=args.format)
 
 
+def _reference_options(p: argparse.ArgumentParser) -> None:
+    """The run options that choose the reference and its program, declared once (options.py), said of the reference."""
+    add_cli(
+        p,
+        "base_url",
+        "api_key",
+        "other_api_key",
+        "allow_production",
+        "profile",
+        "seed",
+        "max_rps",
+        base_url={"help": "the reference's URL; default: the embedded emulator, in-process"},
+        api_key={"help": "the reference's API key (default: $CEKURA_API_KEY)"},
+        other_api_key={"help": "the reference's second tenant (default: $CEKURA_OTHER_API_KEY)"},
+        seed={"help": "the program's seed (default: a random one, reported)"},
+        max_rps={"help": "start at most R requests per second to each target (a shared staging's rate limit)"},
+    )
+    _revision_option(p, "the contract revision whose program is sent")
+
+
+def _add_diff(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser(
+        "diff",
+        help="send the suite's requests to a reference and a candidate; report where they answer differently",
+        description="Runs the suite's request program against the reference twice (what differs between the two "
+        "is noise) and against the candidate, or replays a --cassette against the candidate; reports every "
+        "divergence beyond the noise. Exit 0: none, 1: some, 2: a usage error, 3: a target did not answer.",
+    )
+    _reference_options(p)
+    p.add_argument(
+        "--cassette",
+        type=Path,
+        default=None,
+        help="replay this recording instead of a live reference (`shipped`: the emulator's, in the package)",
+    )
+    p.add_argument("--candidate-url", default=None, help="the candidate's URL (`embedded`: the emulator in-process)")
+    p.add_argument(
+        "--candidate-api-key",
+        default=None,
+        help="the candidate's key (default: $CEKURA_CANDIDATE_API_KEY, else the emulator's development key)",
+    )
+    p.add_argument(
+        "--candidate-other-api-key",
+        default=None,
+        help="the candidate's second tenant (default: $CEKURA_CANDIDATE_OTHER_API_KEY, else the emulator's)",
+    )
+    p.add_argument(
+        "--ignore",
+        action="append",
+        default=[],
+        metavar="PATH",
+        help="a place never counted as a divergence: status, header:Allow, $.updated_at, $.widgets[*].name, a glob "
+        "or a prefix; repeatable (the report lists what each one hid)",
+    )
+    p.add_argument("--report-dir", type=Path, default=Path("reports"), help="where diff.json goes (default: reports/)")
+    p.set_defaults(handler=_run_diff)
+
+    r = sub.add_parser(
+        "record",
+        help="record the suite's request program with the reference's answers and noise as a cassette",
+    )
+    _reference_options(r)
+    r.add_argument("--out", type=Path, required=True, help="the cassette file (.json, or .json.gz compressed)")
+    r.set_defaults(handler=_run_record)
+
+
+def _run_diff(args: argparse.Namespace) -> int:
+    from conformance.differential.command import main_diff
+
+    return main_diff(args)
+
+
+def _run_record(args: argparse.Namespace) -> int:
+    from conformance.differential.command import main_record
+
+    return main_record(args)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="cekura-conformance",
@@ -280,6 +366,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_report(sub)
     _add_summary(sub)
     _add_contract(sub)
+    _add_diff(sub)
     return parser
 
 

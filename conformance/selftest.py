@@ -333,8 +333,10 @@ def main(
     only: Sequence[str] | None = None,
     write: Write | None = None,
     revision: str = DEFAULT_REVISION,
+    differential: bool = False,
 ) -> int:
-    """The CLI entry: the kill table as each sweep ends, then the summary; 0 only if everything came out as expected."""
+    """The CLI entry: the kill table as each sweep ends, then the summary; 0 only if everything came out as expected.
+    ``differential``: the differential kill table instead (``conformance.differential.selftest``)."""
     out: Write = write or (lambda line: print(line, flush=True))
     try:
         contract_module.get(revision)
@@ -355,6 +357,10 @@ def main(
         out(f"error: the {chosen_profile.name} profile always runs with seed {fixed}")
         return EXIT_USAGE
     seed = fixed or (seed if seed is not None else DEFAULT_SEED)
+    if differential:
+        from conformance.differential import selftest as differential_selftest
+
+        return differential_selftest.run(chosen_profile, seed, chosen, revision=revision, write=out)
     width = max([len(CLEAN), *(len(name) for name, _, _ in chosen)])
     out(
         f"selftest: {len(chosen)} variants and the clean emulator · revision {revision} · profile "

@@ -55,6 +55,10 @@ class Fault(Behaviour):
     #: Requirement ids that must be among the failed ones when the suite runs against this variant: MUSTs for a
     #: fault, the SHOULDs that notice it for a convention variant. ``selftest`` checks it.
     breaks: ClassVar[tuple[str, ...]] = ()
+    #: Where a differential diff against the clean emulator must diverge, named as ``diff.json`` names places
+    #: (``status``, ``header:Allow``, ``$.metric_name``, ``$.widgets[*].id``; a prefix covers what is under it).
+    #: ``selftest --differential`` checks it, independently of the catalogue.
+    touches: ClassVar[tuple[str, ...]] = ()
     #: The contract revisions the deviation exists in (empty: every revision). A variant of what the live revision
     #: adds has nothing to break where the seed revision is served.
     revisions: ClassVar[tuple[str, ...]] = ()
@@ -71,6 +75,7 @@ class AnyKeyAccepted(Fault):
     """A key no tenant owns is accepted (as the first tenant's) instead of answering 401."""
 
     breaks = ("WPATCH-AUTH-01",)
+    touches = ("status",)
 
     def authenticate(self, key: str | None) -> Tenant:
         if key and self.store.tenant_by_key(key) is None:
@@ -82,6 +87,7 @@ class MissingKeyAccepted(Fault):
     """A request without the X-CEKURA-API-KEY header is served as the first tenant's instead of 401."""
 
     breaks = ("WPATCH-AUTH-01",)
+    touches = ("status",)
 
     def authenticate(self, key: str | None) -> Tenant:
         return super().authenticate(key) if key else _first_tenant(self.store)
@@ -91,6 +97,7 @@ class CrossTenantVisible(Fault):
     """Lookups are not scoped to the caller: another tenant's widget can be read and patched."""
 
     breaks = ("WPATCH-TEN-01", "WPATCH-TEN-03")
+    touches = ("status",)
 
     def can_see(self, tenant: Tenant, owner: int) -> bool:
         return True
@@ -100,6 +107,7 @@ class ForeignDashboardAccepted(Fault):
     """A dashboard id of another tenant is accepted in a body, attaching the widget to it."""
 
     breaks = ("WPATCH-DASH-02",)
+    touches = ("status", "$.dashboard")
 
     def related_exists(self, tenant: Tenant, field_name: str, pk: int) -> bool:
         if field_name == "dashboard":
@@ -111,6 +119,7 @@ class SecondTenantReachesFirst(Fault):
     """A one-way leak: the tenant seeded second reads and patches the first tenant's objects, not the reverse."""
 
     breaks = ("WPATCH-TEN-01", "WPATCH-TEN-03")
+    touches = ("status",)
 
     def can_see(self, tenant: Tenant, owner: int) -> bool:
         return tenant.id > owner or super().can_see(tenant, owner)
@@ -120,6 +129,7 @@ class CrossTenantReadable(Fault):
     """Reads are not scoped to the caller: GET shows another tenant's widget, though a PATCH of it still gets 404."""
 
     breaks = ("WPATCH-TEN-03",)
+    touches = ("status",)
 
     async def dashboards_widgets_retrieve(self, tenant: Tenant, request: Request) -> Reply:
         pk = self.parse_id(request.path_params["id"])
@@ -133,6 +143,7 @@ class WidgetListUnscoped(Fault):
     """The widget list is not filtered by the caller: every tenant's widgets are listed."""
 
     breaks = ("WPATCH-TEN-04",)
+    touches = ("$.results",)
 
     async def dashboards_widgets_list(self, tenant: Tenant, request: Request) -> Reply:
         dashboard = self.query_integer(request, "dashboard_id")
@@ -149,6 +160,7 @@ class DashboardIdCrossesTenants(Fault):
     """``dashboard_id`` on the widget list scopes to that dashboard's owner, not to the caller: an IDOR."""
 
     breaks = ("WPATCH-TEN-04",)
+    touches = ("$.count", "$.results")
 
     async def dashboards_widgets_list(self, tenant: Tenant, request: Request) -> Reply:
         dashboard = self.query_integer(request, "dashboard_id")
@@ -162,6 +174,7 @@ class SecondTenantAttachesToFirstDashboards(Fault):
     """A one-way leak: the tenant seeded second may attach its widgets to the first tenant's dashboards."""
 
     breaks = ("WPATCH-DASH-02",)
+    touches = ("status", "$.dashboard")
 
     def related_exists(self, tenant: Tenant, field_name: str, pk: int) -> bool:
         row = self.store.dashboard(pk) if field_name == "dashboard" else None
@@ -172,6 +185,7 @@ class ForeignMetricAccepted(Fault):
     """A metric id of another tenant is accepted in a body, so metric_name shows that tenant's metric name."""
 
     breaks = ("WPATCH-MET-05",)
+    touches = ("status", "$.metric_name")
 
     def related_exists(self, tenant: Tenant, field_name: str, pk: int) -> bool:
         if field_name == "metric":
@@ -186,6 +200,7 @@ class ClearsUnsentFields(Fault):
     """A PUT disguised as PATCH: every writable field absent from the body goes back to its default."""
 
     breaks = ("WPATCH-PARTIAL-01", "WPATCH-PARTIAL-02")
+    touches = ("$.chart_type", "$.filters")
 
     def apply_widget_patch(self, widget: WidgetRow, changes: Mapping[str, JSON]) -> None:
         full = {name: spec.default() for name, spec in self.widget_fields.items()}
@@ -196,6 +211,7 @@ class EmptyBodyRejected(Fault):
     """An empty PATCH body {} answers 400 "No data provided" although PatchedWidget requires nothing."""
 
     breaks = ("WPATCH-PARTIAL-02",)
+    touches = ("status",)
 
     def validate_widget(self, tenant: Tenant, data: Mapping[str, JSON], *, partial: bool) -> dict[str, JSON]:
         if partial and not data:
@@ -207,6 +223,7 @@ class MissingBodyRejected(Fault):
     """A PATCH without a body answers 400 "No data provided" although the request body is not required."""
 
     breaks = ("WPATCH-PARTIAL-02",)
+    touches = ("status",)
 
     async def request_data(self, request: Request) -> Mapping[str, JSON]:
         if request.headers.get("content-length", "0") == "0" and "transfer-encoding" not in request.headers:
@@ -218,6 +235,7 @@ class FormBodiesRefused(Fault):
     """Form-encoded and multipart bodies answer 415 although the published spec declares both for the PATCH."""
 
     breaks = ("WPATCH-CT-02",)
+    touches = ("status",)
 
     def select_parser(self, content_type: str | None) -> tuple[str, str]:
         found = super().select_parser(content_type)
@@ -230,6 +248,7 @@ class DashboardChangeIgnored(Fault):
     """The dashboard key of a PATCH body is silently dropped, so a widget can never be moved or detached."""
 
     breaks = ("WPATCH-RT-01", "WPATCH-EF-04")
+    touches = ("$.dashboard",)
 
     def validate_widget(self, tenant: Tenant, data: Mapping[str, JSON], *, partial: bool) -> dict[str, JSON]:
         if partial:
@@ -241,6 +260,7 @@ class CreatedAtWritable(Fault):
     """A read-only created_at sent in a PATCH body overwrites the stored creation time."""
 
     breaks = ("WPATCH-RO-01",)
+    touches = ("$.created_at",)
 
     def validate_widget(self, tenant: Tenant, data: Mapping[str, JSON], *, partial: bool) -> dict[str, JSON]:
         values = super().validate_widget(tenant, data, partial=partial)
@@ -254,6 +274,7 @@ class PatchAnswerEchoesSentId(Fault):
     """The 200 answer of a PATCH carries an id sent in the body instead of the id of the widget at the path."""
 
     breaks = ("WPATCH-RT-03",)
+    touches = ("$.id",)
 
     async def dashboards_widgets_partial_update(self, tenant: Tenant, request: Request) -> Reply:
         widget = self.find_widget(tenant, request.path_params["id"])
@@ -270,6 +291,7 @@ class MetadataNullRejected(Fault):
     """metadata refuses null with 400 although it is nullable."""
 
     breaks = ("WPATCH-RT-01",)
+    touches = ("status", "$.metadata")
 
     def validate_field(self, tenant: Tenant, spec: FieldSpec, value: JSON) -> JSON:
         if spec.name == "metadata" and value is None:
@@ -284,6 +306,7 @@ class FrozenUpdatedAt(Fault):
     """updated_at keeps its old value on every PATCH."""
 
     breaks = ("WPATCH-TS-01",)
+    touches = ("$.updated_at",)
 
     def next_timestamp(self, previous: int) -> int:
         return previous
@@ -293,6 +316,7 @@ class CreatedAtBumped(Fault):
     """created_at is set to the current time by every PATCH, like updated_at."""
 
     breaks = ("WPATCH-TS-02",)
+    touches = ("$.created_at",)
 
     def apply_widget_patch(self, widget: WidgetRow, changes: Mapping[str, JSON]) -> None:
         super().apply_widget_patch(widget, {**changes, "created_at": self.now()})
@@ -305,6 +329,7 @@ class BlankTimePeriodRejected(Fault):
     """time_period refuses the documented blank "" (BlankEnum) with 400."""
 
     breaks = ("WPATCH-ENUM-01",)
+    touches = ("status", "$.time_period")
 
     def validate_choice(self, spec: FieldSpec, value: JSON) -> str:
         if spec.name == "time_period" and value == "":
@@ -316,6 +341,7 @@ class NullDataTypeRejected(Fault):
     """data_type refuses the documented null (NullEnum) with 400."""
 
     breaks = ("WPATCH-ENUM-01",)
+    touches = ("status", "$.data_type")
 
     def validate_field(self, tenant: Tenant, spec: FieldSpec, value: JSON) -> JSON:
         if spec.name == "data_type" and value is None:
@@ -327,6 +353,7 @@ class ChartTypeUnchecked(Fault):
     """chart_type stores any text sent ("donut", "Line", ""), not only line|bar|pie."""
 
     breaks = ("WPATCH-ENUM-02",)
+    touches = ("status", "$.chart_type")
 
     def validate_choice(self, spec: FieldSpec, value: JSON) -> str:
         return str(value) if spec.name == "chart_type" else super().validate_choice(spec, value)
@@ -336,6 +363,7 @@ class AggregationUnchecked(Fault):
     """aggregation_function stores any text sent ("median"), not only its documented members."""
 
     breaks = ("WPATCH-ENUM-03",)
+    touches = ("status", "$.aggregation_function")
 
     def validate_choice(self, spec: FieldSpec, value: JSON) -> str:
         return str(value) if spec.name == "aggregation_function" else super().validate_choice(spec, value)
@@ -345,6 +373,7 @@ class NameNullRejected(Fault):
     """name refuses null with 400 although it is nullable."""
 
     breaks = ("WPATCH-LEN-01",)
+    touches = ("status", "$.name")
 
     def validate_field(self, tenant: Tenant, spec: FieldSpec, value: JSON) -> JSON:
         if spec.name == "name" and value is None:
@@ -356,6 +385,7 @@ class NameLengthUnchecked(Fault):
     """name's maxLength 255 is not enforced: a 256-character name is stored."""
 
     breaks = ("WPATCH-LEN-02",)
+    touches = ("status", "$.name")
 
     def field_errors(self, spec: FieldSpec, value: JSON) -> list[str]:
         return [] if spec.name == "name" else super().field_errors(spec, value)
@@ -365,6 +395,7 @@ class FieldNullAccepted(Fault):
     """field takes null (stored as a blank) instead of refusing it: field is not nullable."""
 
     breaks = ("WPATCH-LEN-03",)
+    touches = ("status", "$.field")
 
     def validate_field(self, tenant: Tenant, spec: FieldSpec, value: JSON) -> JSON:
         if spec.name == "field" and value is None:
@@ -379,6 +410,7 @@ class RegexOperatorRejected(Fault):
     """A condition with the documented comparison operator regex is refused with 400."""
 
     breaks = ("WPATCH-FLT-01",)
+    touches = ("status", "$.filters")
 
     def validate_filters(self, spec: FieldSpec, value: JSON) -> JSON:
         if any(node.get("op") == "regex" for node in _filter_nodes(value)):
@@ -390,6 +422,7 @@ class SameRowRejected(Fault):
     """A group with the documented logical operator same_row is refused with 400."""
 
     breaks = ("WPATCH-FLT-02",)
+    touches = ("status", "$.filters")
 
     def validate_filters(self, spec: FieldSpec, value: JSON) -> JSON:
         if any(node.get("operator") == "same_row" for node in _filter_nodes(value)):
@@ -401,6 +434,7 @@ class TodayDatesRejected(Fault):
     """The documented relative dates today and today-Nd are refused with 400 (only now-based ones parse)."""
 
     breaks = ("WPATCH-FLT-03",)
+    touches = ("status", "$.filters")
 
     def validate_filters(self, spec: FieldSpec, value: JSON) -> JSON:
         for node in _filter_nodes(value):
@@ -416,6 +450,7 @@ class EffectiveFiltersIgnoreDashboard(Fault):
     """effective_filters is the widget's filters alone; the dashboard's are left out."""
 
     breaks = ("WPATCH-EF-01", "WPATCH-EF-02")
+    touches = ("$.effective_filters",)
 
     def effective_filters(self, dashboard_filters: JSON, widget_filters: JSON) -> JSON:
         return super().effective_filters(None, widget_filters)
@@ -425,6 +460,7 @@ class EffectiveFiltersWidgetFirst(Fault):
     """effective_filters ANDs the two sides in the wrong order: the widget's filters first."""
 
     breaks = ("WPATCH-EF-01",)
+    touches = ("$.effective_filters",)
 
     def effective_filters(self, dashboard_filters: JSON, widget_filters: JSON) -> JSON:
         return super().effective_filters(widget_filters, dashboard_filters)
@@ -434,6 +470,7 @@ class EffectiveFiltersKeepEmptySide(Fault):
     """effective_filters is always an and-group of both sides, an empty ({} or null) side included."""
 
     breaks = ("WPATCH-SCHEMA-01",)
+    touches = ("$.effective_filters",)
 
     def effective_filters(self, dashboard_filters: JSON, widget_filters: JSON) -> JSON:
         return {"operator": "and", "conditions": [dashboard_filters, widget_filters]}
@@ -443,6 +480,7 @@ class EffectiveFiltersStaleAfterMove(Fault):
     """effective_filters keeps the first dashboard's filters after the widget moves to another one (or none)."""
 
     breaks = ("WPATCH-EF-04",)
+    touches = ("$.effective_filters",)
 
     def __init__(self, store: Store, contract: Contract, **options: Any) -> None:
         super().__init__(store, contract, **options)
@@ -464,6 +502,7 @@ class EffectiveFiltersMissDashboardEdits(Fault):
     """effective_filters is computed when the widget is written: later edits of the dashboard's filters never show."""
 
     breaks = ("WPATCH-EF-04",)
+    touches = ("$.effective_filters", "$.widgets[*].effective_filters")
 
     def __init__(self, store: Store, contract: Contract, **options: Any) -> None:
         super().__init__(store, contract, **options)
@@ -497,6 +536,7 @@ class MetricNameOfFirstMetric(Fault):
     """metric_name is the name of the caller's first metric, whichever metric the widget plots."""
 
     breaks = ("WPATCH-MET-01",)
+    touches = ("$.metric_name",)
 
     def represent_widget(self, row: WidgetRow) -> dict[str, JSON]:
         body = super().represent_widget(row)
@@ -510,6 +550,7 @@ class MetricNameStaleAfterClear(Fault):
     """After metric is set to null, metric_name keeps naming the metric the widget plotted before."""
 
     breaks = ("WPATCH-MET-04",)
+    touches = ("$.metric_name",)
 
     def __init__(self, store: Store, contract: Contract, **options: Any) -> None:
         super().__init__(store, contract, **options)
@@ -537,6 +578,7 @@ class NestedWidgetsStayOnFirstDashboard(Fault):
     """A dashboard keeps listing and counting the widgets created on it after they move away or are detached."""
 
     breaks = ("WPATCH-DASH-03",)
+    touches = ("$.widgets", "$.widget_count")
 
     def __init__(self, store: Store, contract: Contract, **options: Any) -> None:
         super().__init__(store, contract, **options)
@@ -561,6 +603,7 @@ class NestedWidgetsSnapshot(Fault):
     """A dashboard shows its widgets as they were created: a PATCH of a widget never reaches the nested copy."""
 
     breaks = ("WPATCH-DASH-04",)
+    touches = ("$.widgets",)
 
     def __init__(self, store: Store, contract: Contract, **options: Any) -> None:
         super().__init__(store, contract, **options)
@@ -583,6 +626,7 @@ class DashboardDeleteDetachesWidgets(Fault):
     """Deleting a dashboard detaches its widgets (dashboard becomes null) instead of deleting them with it."""
 
     breaks = ("WPATCH-DASH-05",)
+    touches = ("status",)
 
     def delete_dashboard(self, dashboard: DashboardRow) -> None:
         for widget in self.store.widgets_on(dashboard.id):
@@ -597,6 +641,7 @@ class IdAsString(Fault):
     """A widget's id is represented as a JSON string ("17") instead of the documented integer."""
 
     breaks = ("WPATCH-SCHEMA-01",)
+    touches = ("$.id",)
 
     def represent_widget(self, row: WidgetRow) -> dict[str, JSON]:
         return {**super().represent_widget(row), "id": str(row.id)}
@@ -606,6 +651,7 @@ class HtmlContentType(Fault):
     """Every JSON body is served as text/html instead of application/json."""
 
     breaks = ("WPATCH-SCHEMA-01",)
+    touches = ("header:Content-Type",)
 
     def render(self, reply: Reply) -> Response:
         if reply.body is None:
@@ -619,6 +665,7 @@ class MalformedJsonCrashes(Fault):
     """A body that is not valid JSON escapes the parser: 500 instead of a 400."""
 
     breaks = ("WPATCH-HTTP-01",)
+    touches = ("status",)
 
     def decode_json(self, raw: bytes) -> JSON:
         return jsonio.loads_strict(raw)  # the ValueError reaches the last-resort handler
@@ -628,6 +675,7 @@ class DeleteIsANoOp(Fault):
     """DELETE answers 204 but the widget stays readable and patchable."""
 
     breaks = ("WPATCH-STATE-01",)
+    touches = ("status", "$.results")
 
     def delete_widget(self, widget: WidgetRow) -> None:
         return None
@@ -640,6 +688,7 @@ class NoAllowOn405(Fault):
     """A 405 answer carries no Allow header."""
 
     breaks = ("WPATCH-METHOD-01",)
+    touches = ("header:Allow",)
 
     def render(self, reply: Reply) -> Response:
         if reply.status == 405:
@@ -651,6 +700,7 @@ class FiltersUnvalidated(Fault):
     """filters is a plain JSON field: malformed filters (unknown op, unknown operator) are stored as sent."""
 
     breaks = ("WPATCH-FLT-04",)
+    touches = ("status", "$.filters")
 
     def validate_filters(self, spec: FieldSpec, value: JSON) -> JSON:
         return self.validate_json(spec, value)
@@ -660,6 +710,7 @@ class ForbiddenForeignWidget(Fault):
     """Another tenant's widget answers 403 (revealing that the id exists) instead of DRF's 404."""
 
     breaks = ("WPATCH-TEN-02",)
+    touches = ("status",)
 
     def find_widget(self, tenant: Tenant, raw_id: str) -> WidgetRow:
         pk = self.parse_id(raw_id)
@@ -673,6 +724,7 @@ class UnknownKeysRejected(Fault):
     """A PATCH body with a key the Widget schema does not declare answers 400 instead of ignoring it."""
 
     breaks = ("WPATCH-PARTIAL-03",)
+    touches = ("status",)
 
     def validate_widget(self, tenant: Tenant, data: Mapping[str, JSON], *, partial: bool) -> dict[str, JSON]:
         unknown = sorted(set(data) - set(self.contract.schema("Widget")["properties"]))
@@ -685,6 +737,7 @@ class MissingSlashNotRedirected(Fault):
     """A path without its trailing slash gets a 404 (APPEND_SLASH off) instead of Django's 301 to the slash path."""
 
     breaks = ("WPATCH-SLASH-01",)
+    touches = ("status",)
 
     def unresolved(self, request: Request) -> DjangoPage:
         return not_found_page()
@@ -694,6 +747,7 @@ class HeadAndOptionsRefused(Fault):
     """HEAD and OPTIONS answer 405, as if the view served only the methods the docs have pages for."""
 
     breaks = ("WPATCH-METHOD-02",)
+    touches = ("status",)
 
     def operation(self, route: Route, method: str) -> str | None:
         return None if method == "HEAD" else super().operation(route, method)
@@ -706,6 +760,7 @@ class UnrecognisedMethodsAnswered501(Fault):
     """A method Django does not route (TRACE or an unknown one) answers 501 Not Implemented instead of DRF's 405."""
 
     breaks = ("WPATCH-METHOD-01",)
+    touches = ("status",)
 
     def method_not_allowed(self, method: str, route: Route) -> ApiError:
         if method.upper() not in {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"}:
@@ -720,6 +775,7 @@ class StatRefused(Fault):
     """chart_type stat is refused as "not a valid choice", as the seed-era enum refuses it."""
 
     breaks = ("WPATCH-STAT-01",)
+    touches = ("status", "$.chart_type")
     revisions = ("live",)
 
     def validate_choice(self, spec: FieldSpec, value: JSON) -> str:
@@ -732,6 +788,7 @@ class StatFieldFilled(Fault):
     """A stat widget created or patched with an empty field gets "total_calls" stored in it instead."""
 
     breaks = ("WPATCH-STAT-02",)
+    touches = ("$.field",)
     revisions = ("live",)
 
     def validate_widget(self, tenant: Tenant, data: Mapping[str, JSON], *, partial: bool) -> dict[str, JSON]:
@@ -745,6 +802,7 @@ class PercentileNotStored(Fault):
     """aggregation_function p50 (the newest member) is accepted but not stored: the widget keeps its previous one."""
 
     breaks = ("WPATCH-PCT-01",)
+    touches = ("$.aggregation_function",)
     revisions = ("live",)
 
     def apply_widget_patch(self, widget: WidgetRow, changes: Mapping[str, JSON]) -> None:
@@ -757,6 +815,7 @@ class GroupByDropped(Fault):
     """group_by is accepted but never stored (a serializer that keeps it read-only): every answer shows null."""
 
     breaks = ("WPATCH-GRP-01",)
+    touches = ("$.group_by",)
     revisions = ("live",)
 
     def validate_widget(self, tenant: Tenant, data: Mapping[str, JSON], *, partial: bool) -> dict[str, JSON]:
@@ -769,6 +828,7 @@ class GroupByClearedByUnrelatedPatch(Fault):
     """A PATCH that does not send group_by sets it back to null (a default applied on every save)."""
 
     breaks = ("WPATCH-GRP-02",)
+    touches = ("$.group_by",)
     revisions = ("live",)
 
     def apply_widget_patch(self, widget: WidgetRow, changes: Mapping[str, JSON]) -> None:
@@ -779,6 +839,7 @@ class NestedWidgetsWithoutGroupBy(Fault):
     """A dashboard's nested widgets leave group_by out (a nested serializer without the new field)."""
 
     breaks = ("WPATCH-GRP-03",)
+    touches = ("$.widgets[*].group_by",)
     revisions = ("live",)
 
     def represent_dashboard(self, row: DashboardRow) -> dict[str, JSON]:

@@ -80,6 +80,8 @@ class Sent:
     path: str  # below the base URL: "/dashboards/widgets/17/"
     content: bytes | None
     status: int
+    # The whole answer (its request included), for observers that keep more than the status (differential capture).
+    response: httpx.Response | None = field(default=None, compare=False, repr=False)
 
 
 class Recorder:
@@ -216,7 +218,15 @@ class Target:
         finally:
             self._activity.name = previous
 
-    def _observe(self, method: str, url: str, headers: Mapping[str, str], content: bytes | None, status: int) -> None:
+    def _observe(
+        self,
+        method: str,
+        url: str,
+        headers: Mapping[str, str],
+        content: bytes | None,
+        status: int,
+        response: httpx.Response | None = None,
+    ) -> None:
         if self.observers:
             sent = Sent(
                 getattr(self._activity, "name", None) or "run",
@@ -225,6 +235,7 @@ class Target:
                 self._api_path(url),
                 content,
                 status,
+                response,
             )
             for observer in self.observers:
                 observer(sent)
@@ -304,7 +315,7 @@ class Target:
                     limited += 1
                     continue
             self._record(method, response, content, (time.perf_counter() - started) * 1000)
-            self._observe(method, url, headers, content, response.status_code)
+            self._observe(method, url, headers, content, response.status_code, response)
             if response.status_code == 429:
                 raise RateLimited(
                     f"{self.config.label} answered {method} {urlsplit(url).path} with 429 Too Many Requests "
@@ -343,7 +354,7 @@ class Target:
             headers=headers,
             timeout=httpx.Timeout(timeout) if timeout is not None else httpx.USE_CLIENT_DEFAULT,
         )
-        self._observe(method, path, headers, None, response.status_code)
+        self._observe(method, path, headers, None, response.status_code, response)
         return response
 
     def tenant_of(self, headers: Mapping[str, str]) -> str:

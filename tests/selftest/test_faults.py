@@ -168,8 +168,9 @@ def test_cli_delegates_and_refuses_unknown_names(monkeypatch: pytest.MonkeyPatch
     monkeypatch.setattr(selftest, "main", fake)
     assert cli.main(["selftest", "--seed", "5", "--only", "frozen_updated_at", "delete_is_a_no_op"]) == 0
     only = ["frozen_updated_at", "delete_is_a_no_op"]
-    assert seen == {"profile": "quick", "seed": 5, "only": only, "revision": "seed"}
+    assert seen == {"profile": "quick", "seed": 5, "only": only, "revision": "seed", "differential": False}
     assert cli.main(["selftest", "--revision", "live"]) == 0 and seen["revision"] == "live"
+    assert cli.main(["selftest", "--differential"]) == 0 and seen["differential"] is True
     monkeypatch.undo()
     lines: list[str] = []
     assert selftest.main(only=["no_such_variant"], write=lines.append) == selftest.EXIT_USAGE
@@ -246,3 +247,13 @@ def test_the_clean_emulator_serving_the_live_revision_passes_it(live_report: sel
     clean = live_report.clean
     assert clean.error is None and clean.exit_code == 0 and clean.errored == [] and clean.other_failed == []
     assert clean.totals["passed"] == len(catalogue().for_revision("live").requirements)
+
+
+def test_every_variant_declares_where_a_diff_sees_it() -> None:
+    """``selftest --differential`` checks each variant's ``touches``; a variant without any could not be caught."""
+    from conformance.differential.normalise import ALLOW, CONTENT_TYPE, STATUS
+
+    for name, variant in ALL.items():
+        assert variant.touches, f"{name} declares no touches"
+        for place in variant.touches:
+            assert place in (STATUS, ALLOW, CONTENT_TYPE) or place.startswith("$."), (name, place)

@@ -97,6 +97,7 @@ def installed_wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
         archive.extractall(site)
     assert "conformance/_data/widgets.yaml" in names and "conformance/_data/widgets-live.yaml" in names
     assert any(n.startswith("conformance/catalogue/") and n.endswith(".yaml") for n in names)
+    assert "conformance/differential/data/emulator-quick.cassette.json.gz" in names  # what vendors replay
     return site
 
 
@@ -126,6 +127,20 @@ def test_the_installed_wheel_runs_from_another_directory(installed_wheel: Path, 
     assert json.loads((elsewhere / "out" / "summary.json").read_text())["conformant"] is True
     diff = run("contract", "diff", "seed", "live", "--for", "servers", cwd=elsewhere, env=env)
     assert diff.returncode == 0 and "6 changes" in diff.stdout
+    replayed = run(
+        "diff",
+        "--cassette",
+        "shipped",
+        "--candidate-url",
+        "embedded",
+        "--report-dir",
+        str(elsewhere / "d"),
+        cwd=elsewhere,
+        env=env,
+    )  # the vendors' path: the cassette inside the installed package, no key
+    assert replayed.returncode == 0, replayed.stdout[-2000:] + replayed.stderr[-2000:]
+    replay_report = json.loads((elsewhere / "d" / "diff.json").read_text())
+    assert replay_report["cassette"] == "shipped" and replay_report["divergences"] == 0 and replay_report["steps"]
 
 
 @pytest.mark.slow
