@@ -227,6 +227,13 @@ def _add_selftest(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         help="the differential kill table instead: the clean emulator's program replayed against each variant, "
         "which must diverge where it declares (independent of the catalogue)",
     )
+    p.add_argument(
+        "--jobs",
+        type=int,
+        default=1,
+        metavar="N",
+        help="sweep the variants in N processes (default 1; the table is the same, in the same order)",
+    )
     p.set_defaults(handler=_run_selftest)
 
 
@@ -234,7 +241,12 @@ def _run_selftest(args: argparse.Namespace) -> int:
     from conformance.selftest import main as selftest
 
     return selftest(
-        profile=args.profile, seed=args.seed, only=args.only, revision=args.revision, differential=args.differential
+        profile=args.profile,
+        seed=args.seed,
+        only=args.only,
+        revision=args.revision,
+        differential=args.differential,
+        jobs=max(1, args.jobs),
     )
 
 

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import dataclasses
+import multiprocessing
 import sys
 import time
 from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 
 from conformance import contract as contract_module
@@ -211,6 +213,37 @@ def sweep(
     return outcome
 
 
+def _sweep_named(name: str, kind: str, profile: Profile, seed: int, revision: str) -> Outcome:
+    """One sweep in a worker process, the variant found again by name (classes travel badly between processes)."""
+    served = contract_module.get(revision)
+    catalogue = default_catalogue().for_revision(revision)
+    behaviour = Behaviour if kind == "clean" else next(b for n, b, _ in selected([name], revision))
+    return sweep(name, behaviour, kind, profile, seed, catalogue, served)
+
+
+def _sweep_in_processes(
+    chosen: list[tuple[str, type[Fault], str]],
+    profile: Profile,
+    seed: int,
+    revision: str,
+    jobs: int,
+    on_outcome: Callable[[Outcome], None] | None,
+) -> tuple[list[Outcome], Outcome]:
+    # spawn, not fork: the parent may hold threads (a pytest session's servers) that fork would copy mid-state.
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
+        futures: list[Future[Outcome]] = [
+            pool.submit(_sweep_named, name, kind, profile, seed, revision) for name, _, kind in chosen
+        ]
+        futures.append(pool.submit(_sweep_named, CLEAN, "clean", profile, seed, revision))
+        done: list[Outcome] = []
+        for future in futures:  # in the table's order, whichever ends first
+            done.append(future.result())
+            if on_outcome:
+                on_outcome(done[-1])
+    return done[:-1], done[-1]
+
+
 class NotOnRevision(ValueError):
     """A variant asked for by name that does not exist where the chosen revision is served."""
 
@@ -248,22 +281,31 @@ def run(
     catalogue: Catalogue | None = None,
     on_outcome: Callable[[Outcome], None] | None = None,
     revision: str = DEFAULT_REVISION,
+    jobs: int = 1,
 ) -> Report:
     """Sweep the selected variants of ``revision`` and the unmodified emulator, the suite judging that revision;
-    shrinking is off (a kill needs no minimal example)."""
+    shrinking is off (a kill needs no minimal example).
+
+    ``jobs`` above 1 sweeps in that many processes (each sweep is a whole run in one process: threads would only
+    take turns); the outcomes are the same, reported in the same order. A given ``catalogue`` sweeps serially.
+    """
     started = time.perf_counter()
+    catalogue_given = catalogue
     profile = dataclasses.replace(profile, shrink=False)
     served = contract_module.get(revision)
     chosen = selected(only, revision)
     catalogue = (catalogue or default_catalogue()).for_revision(revision)
-    outcomes: list[Outcome] = []
-    for name, behaviour, kind in chosen:
-        outcomes.append(sweep(name, behaviour, kind, profile, seed, catalogue, served))
+    if jobs > 1 and catalogue_given is None:
+        outcomes, clean = _sweep_in_processes(chosen, profile, seed, revision, jobs, on_outcome)
+    else:
+        outcomes = []
+        for name, behaviour, kind in chosen:
+            outcomes.append(sweep(name, behaviour, kind, profile, seed, catalogue, served))
+            if on_outcome:
+                on_outcome(outcomes[-1])
+        clean = sweep(CLEAN, Behaviour, "clean", profile, seed, catalogue, served)
         if on_outcome:
-            on_outcome(outcomes[-1])
-    clean = sweep(CLEAN, Behaviour, "clean", profile, seed, catalogue, served)
-    if on_outcome:
-        on_outcome(clean)
+            on_outcome(clean)
     return Report(
         profile=profile.name,
         seed=seed,
@@ -334,6 +376,7 @@ def main(
     write: Write | None = None,
     revision: str = DEFAULT_REVISION,
     differential: bool = False,
+    jobs: int = 1,
 ) -> int:
     """The CLI entry: the kill table as each sweep ends, then the summary; 0 only if everything came out as expected.
     ``differential``: the differential kill table instead (``conformance.differential.selftest``)."""
@@ -380,7 +423,7 @@ def main(
             out(headings[outcome.kind])
         out(row(outcome, width))
 
-    report = run(chosen_profile, seed, only=only, on_outcome=show, revision=revision)
+    report = run(chosen_profile, seed, only=only, on_outcome=show, revision=revision, jobs=jobs)
     for line in summary(report):
         out(line)
     return report.exit_code

@@ -20,15 +20,16 @@ ALL = {**VARIANTS, **LIVE_VARIANTS, **CONVENTION_VARIANTS}
 
 @pytest.fixture(scope="module")
 def report() -> selftest.Report:
-    """One sweep of every variant and the clean emulator, shared by the slow tests below."""
-    return selftest.run(get("quick"), selftest.DEFAULT_SEED)
+    """One sweep of every variant and the clean emulator, shared by the slow tests below (two processes: the
+    machine's two cores; the outcomes are those of a serial sweep, see the test of jobs)."""
+    return selftest.run(get("quick"), selftest.DEFAULT_SEED, jobs=2)
 
 
 @pytest.fixture(scope="module")
 def live_report() -> selftest.Report:
     """The live revision's own variants and the clean emulator serving the live revision (the full live sweep,
     seed variants included, is `cekura-conformance selftest --revision live`: a script, not a test)."""
-    return selftest.run(get("quick"), selftest.DEFAULT_SEED, only=list(LIVE_VARIANTS), revision="live")
+    return selftest.run(get("quick"), selftest.DEFAULT_SEED, only=list(LIVE_VARIANTS), revision="live", jobs=2)
 
 
 # Fast: the registries themselves -------------------------------------------------------------------------
@@ -168,8 +169,9 @@ def test_cli_delegates_and_refuses_unknown_names(monkeypatch: pytest.MonkeyPatch
     monkeypatch.setattr(selftest, "main", fake)
     assert cli.main(["selftest", "--seed", "5", "--only", "frozen_updated_at", "delete_is_a_no_op"]) == 0
     only = ["frozen_updated_at", "delete_is_a_no_op"]
-    assert seen == {"profile": "quick", "seed": 5, "only": only, "revision": "seed", "differential": False}
+    assert seen == {"profile": "quick", "seed": 5, "only": only, "revision": "seed", "differential": False, "jobs": 1}
     assert cli.main(["selftest", "--revision", "live"]) == 0 and seen["revision"] == "live"
+    assert cli.main(["selftest", "--jobs", "2"]) == 0 and seen["jobs"] == 2
     assert cli.main(["selftest", "--differential"]) == 0 and seen["differential"] is True
     monkeypatch.undo()
     lines: list[str] = []
@@ -257,3 +259,15 @@ def test_every_variant_declares_where_a_diff_sees_it() -> None:
         assert variant.touches, f"{name} declares no touches"
         for place in variant.touches:
             assert place in (STATUS, ALLOW, CONTENT_TYPE) or place.startswith("$."), (name, place)
+
+
+def test_a_sweep_in_processes_has_the_serial_sweeps_outcomes_in_its_order() -> None:
+    only = ["created_at_writable", "no_allow_on_405"]
+    serial = selftest.run(get("quick"), selftest.DEFAULT_SEED, only=only)
+    parallel = selftest.run(get("quick"), selftest.DEFAULT_SEED, only=only, jobs=2)
+
+    def judged(outcome: selftest.Outcome) -> tuple[object, ...]:
+        return (outcome.name, outcome.kind, outcome.must_failed, outcome.other_failed, outcome.errored, outcome.totals)
+
+    assert [judged(o) for o in parallel.outcomes] == [judged(o) for o in serial.outcomes]
+    assert judged(parallel.clean) == judged(serial.clean) and parallel.passed == serial.passed
