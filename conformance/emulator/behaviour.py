@@ -143,7 +143,6 @@ class Behaviour:
             contract, "Dashboard", "Dashboard", {n: s.kind for n, s in self.dashboard_fields.items()}
         )
         self.serializer_info = {"widget": widget_info.fields(), "dashboard": dashboard_info.fields(nested=widget_info)}
-        self._written: WidgetRow | None = None  # the widget as the last write stored it (apply_widget_patch)
 
     # Pipeline -----------------------------------------------------------------------------------------
 
@@ -502,9 +501,9 @@ class Behaviour:
         defaults = {name: self.field_default(spec) for name, spec in self.widget_fields.items()}
         return self.store.insert_widget(tenant.id, {**defaults, **values}, self.now())
 
-    def apply_widget_patch(self, widget: WidgetRow, changes: Mapping[str, JSON]) -> None:
-        """Write only the sent fields (one UPDATE of those columns), bumping ``updated_at``; the widget as stored
-        is kept for the answer (``written``), which then needs no read of its own.
+    def apply_widget_patch(self, widget: WidgetRow, changes: Mapping[str, JSON]) -> WidgetRow:
+        """Write only the sent fields (one UPDATE of those columns), bumping ``updated_at``; returns the widget as
+        stored, which the answer shows without a read of its own (DRF answers from the instance it saved).
 
         PUT writes the same way: DRF's ``update()`` sets the validated fields only, so a field PUT does not send
         keeps its value; what differs is validation (required fields must be present).
@@ -512,14 +511,7 @@ class Behaviour:
         stored = self.store.write_widget(widget, changes, self.next_timestamp)
         if stored is None:
             raise self.not_found()  # deleted while this request's body was being read
-        self._written = stored
-
-    def written(self, tenant: Tenant, widget: WidgetRow) -> WidgetRow:
-        """The widget as the write just stored it; read again if a variant's write went around the store's."""
-        stored, self._written = self._written, None
-        if stored is not None and stored.id == widget.id:
-            return stored
-        return self.find_widget(tenant, str(widget.id))
+        return stored
 
     def delete_widget(self, widget: WidgetRow) -> None:
         self.store.delete_widget(widget.id)
@@ -680,16 +672,12 @@ class Behaviour:
         """One read (the lookup), one write; the answer is the widget as written."""
         widget = self.find_widget(tenant, request.path_params["id"])
         changes = self.validate_widget(tenant, await self.request_data(request), partial=True)
-        self._written = None  # no await from here to the answer: no other request's write comes between
-        self.apply_widget_patch(widget, changes)
-        return Reply(200, self.represent_widget(self.written(tenant, widget)))
+        return Reply(200, self.represent_widget(self.apply_widget_patch(widget, changes)))
 
     async def dashboards_widgets_update(self, tenant: Tenant, request: Request) -> Reply:
         widget = self.find_widget(tenant, request.path_params["id"])
         values = self.validate_widget(tenant, await self.request_data(request), partial=False)
-        self._written = None
-        self.apply_widget_patch(widget, values)
-        return Reply(200, self.represent_widget(self.written(tenant, widget)))
+        return Reply(200, self.represent_widget(self.apply_widget_patch(widget, values)))
 
     async def dashboards_widgets_destroy(self, tenant: Tenant, request: Request) -> Reply:
         self.delete_widget(self.find_widget(tenant, request.path_params["id"]))

@@ -202,9 +202,9 @@ class ClearsUnsentFields(Fault):
     breaks = ("WPATCH-PARTIAL-01", "WPATCH-PARTIAL-02")
     touches = ("$.chart_type", "$.filters")
 
-    def apply_widget_patch(self, widget: WidgetRow, changes: Mapping[str, JSON]) -> None:
+    def apply_widget_patch(self, widget: WidgetRow, changes: Mapping[str, JSON]) -> WidgetRow:
         full = {name: spec.default() for name, spec in self.widget_fields.items()}
-        super().apply_widget_patch(widget, {**full, **changes})
+        return super().apply_widget_patch(widget, {**full, **changes})
 
 
 class EmptyBodyRejected(Fault):
@@ -279,8 +279,7 @@ class PatchAnswerEchoesSentId(Fault):
     async def dashboards_widgets_partial_update(self, tenant: Tenant, request: Request) -> Reply:
         widget = self.find_widget(tenant, request.path_params["id"])
         data = await self.request_data(request)
-        self.apply_widget_patch(widget, self.validate_widget(tenant, data, partial=True))
-        body = self.represent_widget(self.find_widget(tenant, str(widget.id)))
+        body = self.represent_widget(self.apply_widget_patch(widget, self.validate_widget(tenant, data, partial=True)))
         sent = data.get("id")
         if isinstance(sent, int) and not isinstance(sent, bool):
             body["id"] = sent
@@ -318,8 +317,8 @@ class CreatedAtBumped(Fault):
     breaks = ("WPATCH-TS-02",)
     touches = ("$.created_at",)
 
-    def apply_widget_patch(self, widget: WidgetRow, changes: Mapping[str, JSON]) -> None:
-        super().apply_widget_patch(widget, {**changes, "created_at": self.now()})
+    def apply_widget_patch(self, widget: WidgetRow, changes: Mapping[str, JSON]) -> WidgetRow:
+        return super().apply_widget_patch(widget, {**changes, "created_at": self.now()})
 
 
 # Field validation -------------------------------------------------------------------------------------
@@ -486,10 +485,10 @@ class EffectiveFiltersStaleAfterMove(Fault):
         super().__init__(store, contract, **options)
         self.pinned: dict[int, JSON] = {}  # widget id -> the filters of the dashboard it was on before moving
 
-    def apply_widget_patch(self, widget: WidgetRow, changes: Mapping[str, JSON]) -> None:
+    def apply_widget_patch(self, widget: WidgetRow, changes: Mapping[str, JSON]) -> WidgetRow:
         if "dashboard" in changes and changes["dashboard"] != widget.dashboard:
             self.pinned.setdefault(widget.id, widget.dashboard_filters)
-        super().apply_widget_patch(widget, changes)
+        return super().apply_widget_patch(widget, changes)
 
     def represent_widget(self, row: WidgetRow) -> dict[str, JSON]:
         body = super().represent_widget(row)
@@ -518,9 +517,10 @@ class EffectiveFiltersMissDashboardEdits(Fault):
         self._materialise(widget_id)
         return widget_id
 
-    def apply_widget_patch(self, widget: WidgetRow, changes: Mapping[str, JSON]) -> None:
-        super().apply_widget_patch(widget, changes)
+    def apply_widget_patch(self, widget: WidgetRow, changes: Mapping[str, JSON]) -> WidgetRow:
+        stored = super().apply_widget_patch(widget, changes)
         self._materialise(widget.id)
+        return stored
 
     def represent_widget(self, row: WidgetRow) -> dict[str, JSON]:
         body = super().represent_widget(row)
@@ -556,13 +556,13 @@ class MetricNameStaleAfterClear(Fault):
         super().__init__(store, contract, **options)
         self.stale: dict[int, str | None] = {}  # widget id -> the name of the metric it had before clearing
 
-    def apply_widget_patch(self, widget: WidgetRow, changes: Mapping[str, JSON]) -> None:
+    def apply_widget_patch(self, widget: WidgetRow, changes: Mapping[str, JSON]) -> WidgetRow:
         if "metric" in changes:
             if changes["metric"] is not None:
                 self.stale.pop(widget.id, None)
             elif widget.metric is not None:
                 self.stale[widget.id] = widget.metric_name
-        super().apply_widget_patch(widget, changes)
+        return super().apply_widget_patch(widget, changes)
 
     def represent_widget(self, row: WidgetRow) -> dict[str, JSON]:
         body = super().represent_widget(row)
@@ -805,10 +805,10 @@ class PercentileNotStored(Fault):
     touches = ("$.aggregation_function",)
     revisions = ("live",)
 
-    def apply_widget_patch(self, widget: WidgetRow, changes: Mapping[str, JSON]) -> None:
+    def apply_widget_patch(self, widget: WidgetRow, changes: Mapping[str, JSON]) -> WidgetRow:
         if changes.get("aggregation_function") == "p50":
             changes = {key: value for key, value in changes.items() if key != "aggregation_function"}
-        super().apply_widget_patch(widget, changes)
+        return super().apply_widget_patch(widget, changes)
 
 
 class GroupByDropped(Fault):
@@ -831,8 +831,8 @@ class GroupByClearedByUnrelatedPatch(Fault):
     touches = ("$.group_by",)
     revisions = ("live",)
 
-    def apply_widget_patch(self, widget: WidgetRow, changes: Mapping[str, JSON]) -> None:
-        super().apply_widget_patch(widget, {"group_by": None, **changes})
+    def apply_widget_patch(self, widget: WidgetRow, changes: Mapping[str, JSON]) -> WidgetRow:
+        return super().apply_widget_patch(widget, {"group_by": None, **changes})
 
 
 class NestedWidgetsWithoutGroupBy(Fault):

@@ -20,9 +20,9 @@ SEEDED = {"widgets": [1, 2], "dashboards": [1, 2]}
 class ClearsUnsentFields(Behaviour):
     """A PUT disguised as PATCH: every field absent from the body goes back to its default."""
 
-    def apply_widget_patch(self, widget: Any, changes: Any) -> None:
+    def apply_widget_patch(self, widget: Any, changes: Any) -> Any:
         full = {name: spec.default() for name, spec in self.widget_fields.items()}
-        super().apply_widget_patch(widget, {**full, **changes})
+        return super().apply_widget_patch(widget, {**full, **changes})
 
 
 def _only_seed_left(target: Any) -> None:
