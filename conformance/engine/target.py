@@ -7,7 +7,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 import httpx
@@ -25,6 +25,9 @@ PRODUCTION_HOSTS = frozenset({"api.cekura.ai"})
 EMBEDDED = "embedded"
 # A key no tenant has: the "wrong key" probes send it.
 INVALID_KEY = "cwc-invalid-key-0000"
+
+
+_C = TypeVar("_C")  # what a thread collects: a Recorder or a Tally
 
 
 @dataclass(frozen=True)
@@ -181,26 +184,22 @@ class Target:
         return found
 
     @contextlib.contextmanager
-    def recording(self) -> Iterator[Recorder]:
-        """The exchanges this thread sends inside the block."""
-        recorders = self._mine("recorders")
-        recorder = Recorder()
-        recorders.append(recorder)
+    def _collecting(self, name: str, collector: _C) -> Iterator[_C]:
+        """``collector`` sees what this thread sends inside the block (the ``name`` list of this thread's)."""
+        collectors = self._mine(name)
+        collectors.append(collector)
         try:
-            yield recorder
+            yield collector
         finally:
-            recorders.remove(recorder)
+            collectors.remove(collector)
 
-    @contextlib.contextmanager
-    def tally(self) -> Iterator[Tally]:
+    def recording(self) -> contextlib.AbstractContextManager[Recorder]:
+        """The exchanges this thread sends inside the block."""
+        return self._collecting("recorders", Recorder())
+
+    def tally(self) -> contextlib.AbstractContextManager[Tally]:
         """How many requests this thread sends inside the block."""
-        tallies = self._mine("tallies")
-        counted = Tally()
-        tallies.append(counted)
-        try:
-            yield counted
-        finally:
-            tallies.remove(counted)
+        return self._collecting("tallies", Tally())
 
     def _count(self) -> None:
         with self._count_lock:
@@ -219,13 +218,7 @@ class Target:
             self._activity.name = previous
 
     def _observe(
-        self,
-        method: str,
-        url: str,
-        headers: Mapping[str, str],
-        content: bytes | None,
-        status: int,
-        response: httpx.Response | None = None,
+        self, method: str, url: str, headers: Mapping[str, str], content: bytes | None, response: httpx.Response
     ) -> None:
         if self.observers:
             sent = Sent(
@@ -234,7 +227,7 @@ class Target:
                 method.upper(),
                 self._api_path(url),
                 content,
-                status,
+                response.status_code,
                 response,
             )
             for observer in self.observers:
@@ -315,7 +308,7 @@ class Target:
                     limited += 1
                     continue
             self._record(method, response, content, (time.perf_counter() - started) * 1000)
-            self._observe(method, url, headers, content, response.status_code, response)
+            self._observe(method, url, headers, content, response)
             if response.status_code == 429:
                 raise RateLimited(
                     f"{self.config.label} answered {method} {urlsplit(url).path} with 429 Too Many Requests "
@@ -354,7 +347,7 @@ class Target:
             headers=headers,
             timeout=httpx.Timeout(timeout) if timeout is not None else httpx.USE_CLIENT_DEFAULT,
         )
-        self._observe(method, path, headers, None, response.status_code, response)
+        self._observe(method, path, headers, None, response)
         return response
 
     def tenant_of(self, headers: Mapping[str, str]) -> str:
