@@ -24,7 +24,6 @@ import gzip
 import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +31,7 @@ from conformance import __version__
 from conformance.contract import Contract
 from conformance.differential.noise import Noise, as_json, from_json
 from conformance.differential.program import Answer, Program, Ref, Step
+from conformance.engine.answers import utc_now
 from conformance.engine.errors import ConfigurationError
 
 FORMAT = "cekura-diff-cassette"
@@ -101,7 +101,7 @@ def dumps(cassette: Cassette, scrub: Callable[[str], str] = str) -> bytes:
         "format": FORMAT,
         "version": VERSION,
         "suite_version": cassette.suite_version,
-        "recorded_at": cassette.recorded_at or datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z"),
+        "recorded_at": cassette.recorded_at or utc_now(),
         "reference": cassette.reference,
         "contract": cassette.contract,
         "seed": program.seed,

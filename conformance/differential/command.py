@@ -15,7 +15,6 @@ import sys
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +27,7 @@ from conformance.differential.outcome import Outcome, judge
 from conformance.differential.program import Answer, Program
 from conformance.differential.replay import PassResult, replay
 from conformance.engine import preflight, properties
+from conformance.engine.answers import utc_now
 from conformance.engine.catalogue import default as default_catalogue
 from conformance.engine.errors import ConfigurationError
 from conformance.engine.interrupt import Interruption, RunInterrupted, as_keyboard_interrupt
@@ -170,7 +170,7 @@ def main_diff(args: Any) -> int:
 
 
 def _diff(args: Any) -> int:
-    started_at = _now()
+    started_at = utc_now()
     started = time.perf_counter()
     try:
         if args.cassette is not None and args.base_url is not None:
@@ -284,7 +284,3 @@ def _record(args: Any) -> int:
         f"{noisy} noisy places learned from two passes over {config.label}"
     )
     return int(ExitCode.CONFORMANT)
-
-
-def _now() -> str:
-    return datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")

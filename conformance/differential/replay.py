@@ -8,12 +8,12 @@ signal) everything created is deleted at the end, by the same cleanup as a run's
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from conformance.differential.program import Answer, Program
 from conformance.differential.symbols import Pass
+from conformance.engine.answers import utc_now
 from conformance.engine.errors import ConfigurationError, SuiteError
 from conformance.engine.fixtures import Fixtures, new_tag
 from conformance.engine.interrupt import Interruption, RunInterrupted
@@ -52,7 +52,7 @@ def replay(
     target = Target(config, interruption=interruption)
     target.ledger = Ledger(tag, config.label, ledger_path, scrub=target.scrub)
     try:
-        target.ledger.open(datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z"))
+        target.ledger.open(utc_now())
     except OSError as exc:
         target.close()
         raise ConfigurationError(f"cannot write the ledger {ledger_path}: {exc.strerror or exc}") from None

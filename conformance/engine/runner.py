@@ -9,7 +9,6 @@ import zlib
 from collections.abc import Iterable, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -17,6 +16,7 @@ from typing import Any
 from conformance.contract import Contract
 from conformance.contract import default as default_contract
 from conformance.engine import cases, coverage, generation, properties
+from conformance.engine.answers import utc_now
 from conformance.engine.catalogue import Case, Catalogue, Requirement
 from conformance.engine.catalogue import default as default_catalogue
 from conformance.engine.concurrency import Halted, Pool, seeded
@@ -248,7 +248,7 @@ class Engine:
         self.coverage = coverage.Collector(self.contract)
         self.config = config
         self.tag = tag or new_tag()
-        self.result = RunResult(profile.name, self.seed, config.label, _now(), concurrency=config.concurrency)
+        self.result = RunResult(profile.name, self.seed, config.label, utc_now(), concurrency=config.concurrency)
         self._started = time.perf_counter()
         self.target: Target | None = None
         self.ctx: RunContext | None = None
@@ -516,9 +516,5 @@ class Engine:
             reason = self.interruption.reason
             self.result.interrupted = f"{reason} received; {cleaned or 'nothing had been created'}"
         if not self.result.finished_at:
-            self.result.finished_at = _now()
+            self.result.finished_at = utc_now()
             self.result.seconds = round(time.perf_counter() - self._started, 3)
-
-
-def _now() -> str:
-    return datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
