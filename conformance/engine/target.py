@@ -233,6 +233,14 @@ class Target:
             for observer in self.observers:
                 observer(sent)
 
+    def _headers(self, auth: str) -> dict[str, str]:
+        """What every request of the suite's own carries: JSON accepted, and the key of ``auth``'s tenant."""
+        headers = {"Accept": "application/json"}
+        key = self.key_for(auth)
+        if key is not None:
+            headers[API_KEY_HEADER] = key
+        return headers
+
     def request(
         self,
         method: str,
@@ -245,10 +253,7 @@ class Target:
         headers: Mapping[str, str] | None = None,
         params: Mapping[str, Any] | None = None,
     ) -> httpx.Response:
-        all_headers: dict[str, str] = {"Accept": "application/json"}
-        key = self.key_for(auth)
-        if key is not None:
-            all_headers[API_KEY_HEADER] = key
+        all_headers = self._headers(auth)
         if headers:
             all_headers.update(headers)
         if json is not None and content is None:
@@ -336,10 +341,7 @@ class Target:
 
     def request_now(self, method: str, path: str, *, auth: str, timeout: float | None) -> httpx.Response:
         """One request outside the run's flow (cleanup): sent even after a stop, no retry, its own timeout."""
-        headers = {"Accept": "application/json"}
-        key = self.key_for(auth)
-        if key is not None:
-            headers[API_KEY_HEADER] = key
+        headers = self._headers(auth)
         self._count()
         response = self.client.request(
             method,
